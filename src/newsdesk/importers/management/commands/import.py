@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from newsdesk.importers.base import ImportFailure
+from newsdesk.importers.runner import import_paths
+
+
+class Command(BaseCommand):
+    help = (
+        "Import articles from plain text, Markdown (with YAML front matter) or JSON Lines files, "
+        "or folders of them. The format is detected from the extension, else from the content. "
+        "Re-importing updates changed articles and skips unchanged ones. A malformed file stops "
+        "the import before anything is written."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+        mode = parser.add_mutually_exclusive_group()
+        mode.add_argument(
+            "--publish", action="store_true",
+            help="Publish the articles (a future date schedules them).",
+        )
+        mode.add_argument(
+            "--draft", action="store_true",
+            help="Keep the articles as drafts for an editor to review (the default).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        def show(result: str, title: str) -> None:
+            if options["verbosity"] >= 2:
+                self.stdout.write(f"{result:8} {title}")
+
+        try:
+            report = import_paths(options["paths"], publish=options["publish"], on_article=show)
+        except ImportFailure as failure:
+            raise CommandError(f"{failure} (nothing was imported)") from None
+        self.stdout.write(self.style.SUCCESS(report.summary()))

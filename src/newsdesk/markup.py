@@ -1,0 +1,42 @@
+"""Markdown and untrusted HTML in, safe HTML out.
+
+Markdown is parsed with markdown-it-py with raw HTML switched off, then everything passes through
+nh3 (the ammonia sanitiser): only the tags the article body editor supports survive, no event
+handlers or styles, and links keep only http, https and mailto targets.
+"""
+
+from __future__ import annotations
+
+import nh3
+from markdown_it import MarkdownIt
+
+ALLOWED_TAGS = frozenset(
+    {"p", "h2", "h3", "h4", "strong", "b", "em", "i", "a", "ul", "ol", "li", "blockquote",
+     "hr", "br", "code", "pre", "sup", "sub"}
+)
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
+ALLOWED_URL_SCHEMES = frozenset({"http", "https", "mailto"})
+
+# "commonmark" with html=False: raw HTML in Markdown is shown as text, never passed through.
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+_markdown.enable(["table", "strikethrough"])
+
+
+def sanitize_html(untrusted: str) -> str:
+    """Reduce any HTML to the body allowlist. Script and style contents are dropped entirely."""
+    return nh3.clean(
+        untrusted,
+        tags=set(ALLOWED_TAGS),
+        attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
+        url_schemes=set(ALLOWED_URL_SCHEMES),
+        link_rel=None,
+        clean_content_tags={"script", "style"},
+        strip_comments=True,
+    )
+
+
+def markdown_to_html(source: str) -> str:
+    """Render Markdown to sanitised HTML. A top-level "# Heading" becomes h2: the page has one h1."""
+    rendered = _markdown.render(source)
+    rendered = rendered.replace("<h1>", "<h2>").replace("</h1>", "</h2>")
+    return sanitize_html(rendered)

@@ -1,0 +1,152 @@
+"""Pages and snippets of a publication: the home page, articles, topics and authors."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.http import HttpRequest
+from modelcluster.fields import ParentalManyToManyField
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.fields import RichTextField
+from wagtail.models import Page, PageManager
+from wagtail.search import index
+
+from newsdesk.news.queries import ArticleQuerySet
+from newsdesk.news.rendering import BodyRendering, render_body
+
+# Features of the body editor: headed sections (h2/h3), lists, quotes, links, images.
+BODY_FEATURES = ["h2", "h3", "bold", "italic", "link", "ol", "ul", "blockquote", "hr", "image"]
+
+# Paths served by newsdesk's own views; an article with one of these slugs would be unreachable.
+RESERVED_SLUGS = frozenset(
+    {"admin", "django-admin", "topics", "authors", "search", "feed", "static", "media",
+     "sitemap.xml", "news-sitemap.xml", "robots.txt", "documents", "images", "newsletter",
+     "subscribe", "api"}
+)
+
+
+class Topic(index.Indexed, models.Model):
+    name = models.CharField(max_length=80, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+    description = models.TextField(blank=True)
+
+    panels = [FieldPanel("name"), FieldPanel("slug"), FieldPanel("description")]
+    search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Author(index.Indexed, models.Model):
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=120, unique=True)
+    bio = models.TextField(blank=True)
+
+    panels = [FieldPanel("name"), FieldPanel("slug"), FieldPanel("bio")]
+    search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class HomePage(Page):
+    """The publication's front page: the newest articles, paginated."""
+
+    intro = models.CharField(max_length=300, blank=True, help_text="Shown under the site name.")
+
+    content_panels = [*Page.content_panels, FieldPanel("intro")]
+    subpage_types = ["news.ArticlePage"]
+    parent_page_types = ["wagtailcore.Page"]
+    max_count = 1
+
+    def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        from newsdesk.news.selectors import article_page_of
+
+        context = super().get_context(request, *args, **kwargs)
+        context["articles"] = article_page_of(request.GET.get("page"))
+        return context
+
+
+class ArticlePage(Page):
+    """One article. ``title`` is the headline; ``seo_title`` the browser/search title."""
+
+    dek = models.CharField(
+        "standfirst", max_length=300, blank=True, help_text="One sentence under the headline."
+    )
+    body = RichTextField(features=BODY_FEATURES, help_text="Use Heading 2 for each section.")
+    authors = ParentalManyToManyField(Author, blank=True, related_name="articles")
+    topics = ParentalManyToManyField(Topic, blank=True, related_name="articles")
+    featured_image = models.ForeignKey(
+        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    featured_image_alt = models.CharField(
+        max_length=250, blank=True, help_text="Describe the image for readers who cannot see it."
+    )
+    # Where an imported article came from; (source, external_id) makes re-imports idempotent.
+    import_source = models.CharField(max_length=40, blank=True, editable=False)
+    import_external_id = models.CharField(max_length=255, blank=True, editable=False)
+
+    objects = PageManager.from_queryset(ArticleQuerySet)()
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("dek"),
+        MultiFieldPanel([FieldPanel("authors"), FieldPanel("topics")], heading="Byline and topics"),
+        MultiFieldPanel(
+            [FieldPanel("featured_image"), FieldPanel("featured_image_alt")],
+            heading="Featured image",
+        ),
+        FieldPanel("body"),
+    ]
+    search_fields = [
+        *Page.search_fields,
+        index.SearchField("dek"),
+        index.SearchField("body"),
+        index.RelatedFields("topics", [index.SearchField("name")]),
+        index.RelatedFields("authors", [index.SearchField("name")]),
+    ]
+    parent_page_types = ["news.HomePage"]
+    subpage_types: list[str] = []
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["import_source", "import_external_id"],
+                condition=~models.Q(import_external_id=""),
+                name="article_unique_import_id",
+            )
+        ]
+        indexes = [models.Index(fields=["import_source", "import_external_id"])]
+
+    def clean(self) -> None:
+        super().clean()
+        if self.slug in RESERVED_SLUGS:
+            raise ValidationError({"slug": f"“{self.slug}” is used by the site itself."})
+        if self.featured_image_id and not self.featured_image_alt:
+            raise ValidationError({"featured_image_alt": "Describe the image (alt text)."})
+
+    @cached_property
+    def rendered(self) -> BodyRendering:
+        return render_body(self.body)
+
+    @property
+    def browser_title(self) -> str:
+        return self.seo_title or self.title
+
+    def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        from newsdesk.news.selectors import article_authors, article_topics, related_articles
+
+        context = super().get_context(request, *args, **kwargs)
+        context["topics"] = article_topics(self)
+        context["authors"] = article_authors(self)
+        context["related"] = related_articles(self, limit=5)
+        return context

@@ -1,0 +1,44 @@
+"""Template tags for the site furniture shown on every public page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from newsdesk.news import selectors
+from newsdesk.news.rendering import excerpt as body_excerpt
+from newsdesk.news.seo import json_ld, news_article, organization
+
+register = template.Library()
+
+
+@register.inclusion_tag("news/includes/recent.html")
+def recent_articles(page: Any = None) -> dict[str, Any]:
+    """The newest published articles, leaving out the article being read."""
+    exclude = page if getattr(page, "pk", None) and hasattr(page, "dek") else None
+    return {"recent": selectors.recent_articles(exclude=exclude)}
+
+
+@register.inclusion_tag("news/includes/topic_nav.html", takes_context=True)
+def topic_nav(context: dict[str, Any]) -> dict[str, Any]:
+    return {"topics": selectors.topics_in_use(), "request": context.get("request")}
+
+
+@register.filter
+def card_text(article: Any) -> str:
+    """What a listing card shows under the headline: the standfirst, else the body's opening."""
+    return article.dek or article.search_description or body_excerpt(article.body)
+
+
+@register.simple_tag(takes_context=True)
+def article_json_ld(context: dict[str, Any], article: Any, authors: list[Any]) -> str:
+    image_url = ""
+    if article.featured_image_id:
+        image_url = article.featured_image.get_rendition("fill-1200x675").url
+    return json_ld(news_article(article, authors, context["request"], image_url), organization())
+
+
+@register.simple_tag
+def organization_json_ld() -> str:
+    return json_ld(organization())
