@@ -1,0 +1,80 @@
+"""The demo publication: sample articles written for newsdesk, and an admin login."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import timedelta
+from importlib import resources
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from newsdesk.importers.jsonl import parse_record
+from newsdesk.news.models import ArticlePage, Topic
+from newsdesk.news.services import article_save, home_page_ensure
+
+DEMO_SOURCE = "demo"
+ADMIN_USERNAME = "admin"
+TOPIC_DESCRIPTIONS = {
+    "Council": "Decisions, budgets and elections at Harrowgate Bay Town Council.",
+    "Business": "Shops, the harbour economy and the people who make the town work.",
+    "Sport": "Harrowgate Bay Rovers and every club in town.",
+    "Environment": "The River Wend, the coast and the flood defences.",
+    "Culture": "The arts festival, music, theatre and the town's history.",
+    "Health": "The hospital, GP surgeries and care in the community.",
+    "Education": "Schools, results and the new science block.",
+}
+
+
+def demo_articles_path() -> Path:
+    return Path(str(resources.files("newsdesk.demo").joinpath("articles.jsonl")))
+
+
+@transaction.atomic
+def demo_content_load() -> int:
+    """Load the sample articles once; dates are relative to the first load. Returns how many."""
+    if ArticlePage.objects.filter(import_source=DEMO_SOURCE).exists():
+        return 0
+    home = home_page_ensure()
+    if not home.intro:
+        home.intro = "News from Harrowgate Bay, on the coast where the River Wend meets the sea"
+        home.save_revision().publish()
+    now = timezone.now()
+    path = demo_articles_path()
+    count = 0
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        record = json.loads(line)
+        days_ago = float(record.pop("days_ago"))
+        record["published"] = (now - timedelta(days=days_ago)).isoformat()
+        data = parse_record(path, number, record)
+        data = type(data)(**{**data.__dict__, "source": DEMO_SOURCE})
+        article_save(data=data, publish=True, home=home)
+        count += 1
+    for name, description in TOPIC_DESCRIPTIONS.items():
+        Topic.objects.filter(name=name, description="").update(description=description)
+    return count
+
+
+def demo_admin_ensure() -> tuple[str, str]:
+    """The demo's admin user and its password, kept in the data directory for later runs."""
+    password_file = Path(settings.DATA_DIR) / "demo-admin-password"
+    if password_file.exists():
+        password = password_file.read_text(encoding="utf-8").strip()
+    else:
+        password = secrets.token_urlsafe(12)
+        password_file.write_text(password, encoding="utf-8")
+        password_file.chmod(0o600)
+    user_model = get_user_model()
+    user, _ = user_model.objects.get_or_create(
+        username=ADMIN_USERNAME, defaults={"email": "admin@example.org"}
+    )
+    user.is_staff = user.is_superuser = True
+    user.set_password(password)
+    user.save()
+    return ADMIN_USERNAME, password

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from newsdesk.core.demo import demo_admin_ensure, demo_content_load
+from newsdesk.core.server import exec_server, static_files_ensure
+
+
+class Command(BaseCommand):
+    help = (
+        "Set up and serve a demo publication: migrate the database in the data directory, load "
+        "about 30 sample articles, create an admin user, print its login and serve the site. "
+        "Safe to run again: existing content and the admin password are kept."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--port", type=int, default=8000, help="Port (default %(default)s).")
+        parser.add_argument("--host", default="127.0.0.1", help="Address (default %(default)s).")
+        parser.add_argument(
+            "--no-serve", action="store_true", help="Set everything up, then exit without serving."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        port = options["port"]
+        if not 0 < port < 65536:
+            raise CommandError("--port must be between 1 and 65535")
+        self.stdout.write(f"Data directory: {settings.DATA_DIR}")
+        call_command("migrate", interactive=False, verbosity=0)
+        loaded = demo_content_load()
+        self.stdout.write(f"Sample articles loaded: {loaded}" if loaded else "Sample articles: kept")
+        username, password = demo_admin_ensure()
+        static_files_ensure()
+        url = f"http://{options['host']}:{port}"
+        self.stdout.write(self.style.SUCCESS(f"\n  Site:   {url}/\n  Admin:  {url}/admin/"))
+        self.stdout.write(self.style.SUCCESS(f"  Login:  {username} / {password}\n"))
+        if options["no_serve"]:
+            return
+        # The demo serves what it printed, whatever SITE_URL says.
+        os.environ["SITE_URL"] = url
+        exec_server(host=options["host"], port=port, workers=1, threads=4)
