@@ -1,0 +1,20 @@
+"""Settings for the test suite: newsdesk's own settings, with a throwaway data directory."""
+
+import os
+import tempfile
+
+os.environ.setdefault("NEWSDESK_DATA_DIR", tempfile.mkdtemp(prefix="newsdesk-test-"))
+os.environ.setdefault("SITE_URL", "http://testserver")
+
+from newsdesk.settings import *  # noqa: E402, F403
+
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+# Tests render templates without running collectstatic first.
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+# Hashing passwords slowly protects real accounts; in tests it only costs time.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
