@@ -165,7 +165,8 @@ CSRF_COOKIE_SECURE = _https
 SECURE_SSL_REDIRECT = _https and env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if _https else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = _https
-SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# The header alone submits nothing; it allows an operator to apply for the browser preload list.
+SECURE_HSTS_PRELOAD = _https and env_bool("SECURE_HSTS_PRELOAD", True)
 _proxy_count = env_int("NEWSDESK_TRUSTED_PROXIES", 0, maximum=10)
 NEWSDESK_TRUSTED_PROXIES = _proxy_count
 if _proxy_count:
