@@ -14,7 +14,7 @@ from wagtail.fields import RichTextField
 from wagtail.models import Page, PageManager
 from wagtail.search import index
 
-from newsdesk.news.queries import ArticleQuerySet
+from newsdesk.news.queries import ArticleQuerySet, is_due
 from newsdesk.news.rendering import BodyRendering, render_body
 
 # Features of the body editor: headed sections (h2/h3), lists, quotes, links, images.
@@ -137,6 +137,13 @@ class ArticlePage(Page):
     @cached_property
     def rendered(self) -> BodyRendering:
         return render_body(self.body)
+
+    def get_sitemap_urls(self, request: HttpRequest | None = None) -> list[dict[str, Any]]:
+        # Wagtail's sitemap lists every live public page, so without this an article that is
+        # live but dated in the future (not yet published()) would be announced to crawlers.
+        if not is_due(self.first_published_at):
+            return []
+        return super().get_sitemap_urls(request)
 
     @property
     def browser_title(self) -> str:

@@ -6,8 +6,19 @@ digest) starts from ``ArticlePage.objects.published()``; nothing else filters on
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.utils import timezone
 from wagtail.query import PageQuerySet
+
+
+def is_due(first_published_at: datetime | None) -> bool:
+    """The date half of ``published()``, for one page already known to be live and public.
+
+    Wagtail's sitemap picks pages with ``live().public()`` itself and asks each page for its
+    URLs; this keeps a live article dated in the future out of it, with the same rule as below.
+    """
+    return first_published_at is not None and first_published_at <= timezone.now()
 
 
 class ArticleQuerySet(PageQuerySet):

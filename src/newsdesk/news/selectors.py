@@ -78,8 +78,13 @@ def related_articles(article: ArticlePage, limit: int) -> list[ArticlePage]:
 
 
 def topics_in_use() -> list[Topic]:
-    """Topics that have at least one article, for the site navigation."""
-    return list(Topic.objects.filter(articles__isnull=False).distinct().only("name", "slug"))
+    """Topics that have at least one published article, for the site navigation.
+
+    Counting any article would put a topic known only from drafts or scheduled stories (a
+    takeover not yet announced) in every page's navigation.
+    """
+    published = ArticlePage.objects.published().values("pk")
+    return list(Topic.objects.filter(articles__in=published).distinct().only("name", "slug"))
 
 
 def articles_published_since(since: datetime, limit: int = 1000) -> list[ArticlePage]:

@@ -1,0 +1,138 @@
+"""The one definition of "published" (``ArticlePage.objects.published()``) and every place that
+shows articles to readers: nothing unpublished, scheduled, future-dated or private leaks out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+from wagtail.models import PageViewRestriction
+
+from newsdesk.news.models import ArticlePage
+from tests.helpers import parse_html, section_links
+
+MakeArticle = Callable[..., ArticlePage]
+HIDDEN_KINDS = ("draft", "unpublished", "scheduled", "future-dated", "private")
+# Every hidden and visible article mentions this word, so search would find all of them.
+WORD = "quokka"
+
+
+@dataclass(frozen=True)
+class Newsroom:
+    visible: ArticlePage
+    visible_too: ArticlePage
+    hidden: dict[str, ArticlePage]
+
+
+def _hide(kind: str, make_article: MakeArticle) -> ArticlePage:
+    title = f"Hidden {kind} {WORD}"
+    body = f"<h2>Secret</h2><p>The {WORD} story nobody may read yet.</p>"
+    if kind == "draft":
+        return make_article(title, body=body, publish=False)
+    if kind == "scheduled":
+        # A future publication date through the service schedules the article (go_live_at).
+        return make_article(title, body=body, age=-timedelta(days=1))
+    article = make_article(title, body=body)
+    if kind == "unpublished":
+        article.unpublish()
+    elif kind == "future-dated":
+        # Live, but dated tomorrow (an editor changed the date): not due yet.
+        ArticlePage.objects.filter(pk=article.pk).update(
+            first_published_at=timezone.now() + timedelta(days=1)
+        )
+    elif kind == "private":
+        PageViewRestriction.objects.create(
+            page=article, restriction_type=PageViewRestriction.PASSWORD, password="s3cret"
+        )
+    return ArticlePage.objects.get(pk=article.pk)
+
+
+@pytest.fixture
+def newsroom(make_article: MakeArticle) -> Newsroom:
+    body = f"<h2>Found</h2><p>A {WORD} was seen on the harbour wall.</p>"
+    visible_too = make_article(f"Visible {WORD} follow-up", body=body, age=timedelta(hours=3))
+    hidden = {kind: _hide(kind, make_article) for kind in HIDDEN_KINDS}
+    visible = make_article(f"Visible {WORD} story", body=body, age=timedelta(hours=2))
+    return Newsroom(visible=visible, visible_too=visible_too, hidden=hidden)
+
+
+def test_hidden_articles_are_in_the_states_they_claim(newsroom: Newsroom) -> None:
+    hidden = newsroom.hidden
+    assert not hidden["draft"].live and hidden["draft"].has_unpublished_changes
+    assert not hidden["unpublished"].live
+    scheduled = hidden["scheduled"]
+    assert not scheduled.live
+    assert scheduled.go_live_at is not None and scheduled.go_live_at > timezone.now()
+    assert scheduled.revisions.filter(approved_go_live_at__isnull=False).exists()
+    assert hidden["future-dated"].live
+    assert hidden["private"].live and hidden["private"].view_restrictions.exists()
+
+
+def test_published_is_exactly_the_visible_articles(newsroom: Newsroom) -> None:
+    published = set(ArticlePage.objects.published().values_list("pk", flat=True))
+    assert published == {newsroom.visible.pk, newsroom.visible_too.pk}
+
+
+@pytest.mark.parametrize("kind", HIDDEN_KINDS)
+def test_published_excludes_each_hidden_kind(newsroom: Newsroom, kind: str) -> None:
+    assert not ArticlePage.objects.published().filter(pk=newsroom.hidden[kind].pk).exists()
+
+
+# Every list a reader (or a crawler, or a feed reader) sees.
+SURFACES = [
+    "/",
+    "/topics/council/",
+    "/authors/maya-okafor/",
+    "/feed/rss/",
+    "/feed/atom/",
+    "/topics/council/feed/rss/",
+    "/topics/council/feed/atom/",
+    "/sitemap.xml",
+    "/news-sitemap.xml",
+    f"/search/?q={WORD}",
+]
+
+
+@pytest.mark.parametrize("url", SURFACES)
+def test_no_surface_lists_a_hidden_article(client: Client, newsroom: Newsroom, url: str) -> None:
+    response = client.get(url)
+    assert response.status_code == 200
+    text = response.content.decode()
+    # Sitemaps carry URLs, the other surfaces headlines: look for both.
+    assert newsroom.visible.slug in text or newsroom.visible.title in text
+    for kind, article in newsroom.hidden.items():
+        assert article.title not in text, f"{kind} article listed on {url}"
+        assert f"/{article.slug}/" not in text, f"{kind} article linked on {url}"
+
+
+def test_recent_articles_never_show_hidden_articles(client: Client, newsroom: Newsroom) -> None:
+    document = parse_html(client.get("/").content)
+    assert section_links(document, "recent-heading") == [
+        newsroom.visible.title,
+        newsroom.visible_too.title,
+    ]
+
+
+def test_related_stories_never_show_hidden_articles(client: Client, newsroom: Newsroom) -> None:
+    # All seven articles share the topic "Council"; only the other visible one is related.
+    document = parse_html(client.get(newsroom.visible.url).content)
+    assert section_links(document, "related-heading") == [newsroom.visible_too.title]
+
+
+@pytest.mark.parametrize("kind", ["draft", "unpublished", "scheduled"])
+def test_unpublished_article_pages_are_not_served(
+    client: Client, newsroom: Newsroom, kind: str
+) -> None:
+    article = newsroom.hidden[kind]
+    assert client.get(f"/{article.slug}/").status_code == 404
+
+
+def test_private_article_page_asks_for_the_password(client: Client, newsroom: Newsroom) -> None:
+    response = client.get(f"/{newsroom.hidden['private'].slug}/")
+    assert response.status_code == 200
+    assert b"The quokka story nobody may read yet" not in response.content
+    assert b'name="password"' in response.content
