@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Set up newsdesk in a virtual environment and run it: ``python3 dev.py demo`` or ``python3 dev.py test``.
+"""Set up newsdesk in a virtual environment and run it.
+
+``python3 dev.py demo`` serves the demo site; ``python3 dev.py test`` runs the test suite.
 
 Uses only the standard library, so it works on a fresh machine with Python >= 3.11. The virtual
 environment lives in ``.venv`` and is reinstalled only when ``pyproject.toml`` changes.
@@ -39,7 +41,7 @@ def ensure_environment(extras: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="set up and serve the demo site at http://127.0.0.1:8000")
     demo.add_argument("args", nargs=argparse.REMAINDER, help="passed to `newsdesk demo`")

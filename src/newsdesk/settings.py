@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "newsdesk.core",
     "newsdesk.news",
     "newsdesk.importers",
+    "newsdesk.related",
     "wagtail.contrib.redirects",
     "wagtail.contrib.sitemaps",
     "wagtail.contrib.routable_page",
@@ -196,4 +197,6 @@ LOGGING = {
 NEWSDESK_PAGE_SIZE = 20
 NEWSDESK_RECENT_COUNT = 5
 NEWSDESK_RELATED_COUNT = 5
+# Related stories: after this many days apart, two stories' time factor has halved.
+NEWSDESK_RELATED_HALF_LIFE_DAYS = env_int("NEWSDESK_RELATED_HALF_LIFE_DAYS", 30, minimum=1, maximum=36500)
 NEWSDESK_WORDS_PER_MINUTE = 230

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpRequest
 from modelcluster.fields import ParentalManyToManyField
-from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
 from wagtail.fields import RichTextField
 from wagtail.models import Page, PageManager
 from wagtail.search import index
@@ -106,6 +106,14 @@ class ArticlePage(Page):
             heading="Featured image",
         ),
         FieldPanel("body"),
+        MultiFieldPanel(
+            [
+                InlinePanel("related_pins", label="Pinned story"),
+                InlinePanel("related_exclusions", label="Excluded story"),
+            ],
+            heading="Related Stories",
+            help_text="Chosen automatically; pinned stories come first, excluded ones never appear.",
+        ),
     ]
     search_fields = [
         *Page.search_fields,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from django.conf import settings
@@ -14,6 +15,7 @@ from newsdesk.news.queries import ArticleQuerySet
 
 # Search queries longer than this are cut: nobody types more, and long queries are costly.
 MAX_SEARCH_CHARS = 200
+_SEARCH_WORD = re.compile(r"\w+")
 
 
 def published_articles() -> ArticleQuerySet:
@@ -62,11 +64,16 @@ def article_authors(article: ArticlePage) -> list[Author]:
 def related_articles(article: ArticlePage, limit: int) -> list[ArticlePage]:
     """Stories a reader of ``article`` should read next.
 
-    For now: the newest published articles sharing a topic with it (what Ghost's themes show).
-    The related-stories engine replaces this body; callers depend only on the signature.
+    The related-stories engine's stored list (editors' pins first); until the engine has a list
+    for the article, the newest published articles sharing a topic with it.
     """
     if not article.pk:
         return []
+    from newsdesk.related.selectors import stored_related
+
+    stored = stored_related(article, limit)
+    if stored:
+        return stored
     queryset = (
         ArticlePage.objects.published()
         .filter(topics__articles=article)
@@ -99,6 +106,14 @@ def articles_published_since(since: datetime, limit: int = 1000) -> list[Article
 
 def search_articles(query: str) -> ArticleQuerySet | list:
     query = " ".join(query.split())[:MAX_SEARCH_CHARS]
-    if not query:
+    # Only the words go to the search backend: SQLite FTS5 gives quotes and other punctuation
+    # a meaning, and a lone '"' or a NUL byte in the query made it raise (a 500 for readers).
+    words = _SEARCH_WORD.findall(query)
+    if not words:
         return []
-    return ArticlePage.objects.published().search(query, operator="and")
+    return (
+        ArticlePage.objects.published()
+        # Each result is shown as a card with its topics: fetch them in one query, not one each.
+        .prefetch_related(Prefetch("topics", queryset=Topic.objects.only("name", "slug")))
+        .search(" ".join(words), operator="and")
+    )

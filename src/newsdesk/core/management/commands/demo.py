@@ -32,7 +32,9 @@ class Command(BaseCommand):
         self.stdout.write(f"Data directory: {settings.DATA_DIR}")
         call_command("migrate", interactive=False, verbosity=0)
         loaded = demo_content_load()
-        self.stdout.write(f"Sample articles loaded: {loaded}" if loaded else "Sample articles: kept")
+        self.stdout.write(
+            f"Sample articles loaded: {loaded}" if loaded else "Sample articles: kept"
+        )
         username, password = demo_admin_ensure()
         static_files_ensure()
         url = f"http://{options['host']}:{port}"

@@ -15,15 +15,21 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--host", default="127.0.0.1", help="Address to bind (default %(default)s).")
+        parser.add_argument(
+            "--host", default="127.0.0.1", help="Address to bind (default %(default)s)."
+        )
         parser.add_argument("--port", type=int, default=8000, help="Port (default %(default)s).")
         parser.add_argument(
-            "--workers", type=int, default=os.cpu_count() or 1,
+            "--workers",
+            type=int,
+            default=os.cpu_count() or 1,
             help="Worker processes (default: one per CPU core, %(default)s here).",
         )
         parser.add_argument(
-            "--threads", type=int, default=1,
-            help="Threads per worker (default %(default)s; raise it when pages wait on a remote database).",
+            "--threads",
+            type=int,
+            default=1,
+            help="Threads per worker (default %(default)s; more if pages wait on a remote DB).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -34,6 +40,8 @@ class Command(BaseCommand):
         static_files_ensure()
         self.stdout.write(f"Serving newsdesk at http://{options['host']}:{options['port']}/")
         exec_server(
-            host=options["host"], port=options["port"],
-            workers=options["workers"], threads=options["threads"],
+            host=options["host"],
+            port=options["port"],
+            workers=options["workers"],
+            threads=options["threads"],
         )

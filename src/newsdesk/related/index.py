@@ -1,0 +1,276 @@
+"""An in-memory similarity index over article signatures (numpy/scipy).
+
+Two views of each article are kept:
+
+* a TF-IDF vector (sparse, L2-normalised): exact shared vocabulary, names and places;
+* a latent semantic vector (dense, from a truncated SVD of the TF-IDF matrix): articles that are
+  about the same thing in different words ("flood barrier" and "river defences") still meet.
+
+The similarity of two articles blends the two. Vectors of articles added after the index was
+built use the IDF and the SVD basis of the build ("folding in"); a periodic rebuild refreshes
+them. Nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+# Weight of the TF-IDF cosine in the blended similarity; the rest is the latent cosine.
+TFIDF_SHARE = 0.5
+LATENT_DIMENSIONS = 96
+# Terms seen in fewer articles than this carry no topical signal for the latent view.
+LATENT_MIN_DF = 2
+EXTRA_BLOCK = 512
+
+
+@dataclass(frozen=True)
+class Document:
+    doc_id: int
+    day: float  # publication time in days since the epoch
+    terms: np.ndarray  # uint32 term ids
+    weights: np.ndarray  # float32 weights before IDF
+
+
+def _randomized_svd_basis(matrix: sp.csr_matrix, rank: int, seed: int = 7) -> np.ndarray:
+    """The top right singular vectors of ``matrix`` (rank x columns), by the randomised method
+    of Halko, Martinsson and Tropp: a random projection, two power iterations, a small SVD."""
+    rng = np.random.default_rng(seed)
+    oversample = min(rank + 10, min(matrix.shape))
+    omega = rng.standard_normal((matrix.shape[1], oversample), dtype=np.float32)
+    sample = matrix @ omega
+    for _ in range(2):
+        sample, _ = np.linalg.qr(sample)
+        sample = matrix @ (matrix.T @ sample)
+    basis, _ = np.linalg.qr(sample)
+    small = (matrix.T @ basis).T  # oversample x columns
+    _, _, vt = np.linalg.svd(small, full_matrices=False)
+    return np.ascontiguousarray(vt[:rank], dtype=np.float32)
+
+
+def widen(matrix: sp.csr_matrix, columns: int) -> sp.csr_matrix:
+    """The same rows with more (empty) columns: terms added to the index after them."""
+    if matrix.shape[1] == columns:
+        return matrix
+    return sp.csr_matrix(
+        (matrix.data, matrix.indices, matrix.indptr), shape=(matrix.shape[0], columns)
+    )
+
+
+def _normalise_rows(dense: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(dense, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return dense / norms
+
+
+class SimilarityIndex:
+    def __init__(self, documents: Sequence[Document]) -> None:
+        self.ids = np.array([d.doc_id for d in documents], dtype=np.int64)
+        self.days = np.array([d.day for d in documents], dtype=np.float64)
+        self.position = {int(doc_id): i for i, doc_id in enumerate(self.ids)}
+        self.active = np.ones(len(documents), dtype=bool)
+
+        all_terms = (
+            np.concatenate([d.terms for d in documents]) if documents else np.zeros(0, np.uint32)
+        )
+        vocabulary, columns = np.unique(all_terms, return_inverse=True)
+        self.vocabulary = vocabulary
+        lengths = np.array([len(d.terms) for d in documents], dtype=np.int64)
+        indptr = np.concatenate([[0], np.cumsum(lengths)])
+        weights = (
+            np.concatenate([d.weights for d in documents]).astype(np.float32)
+            if documents
+            else np.zeros(0, np.float32)
+        )
+        raw = sp.csr_matrix(
+            (weights, columns.astype(np.int32), indptr),
+            shape=(len(documents), len(vocabulary)),
+        )
+        df = np.bincount(columns, minlength=len(vocabulary)).astype(np.float32)
+        n = max(len(documents), 1)
+        self.idf = (np.log((n + 1) / (df + 1)) + 1.0).astype(np.float32)
+        self.unseen_idf = float(np.log(n + 1) + 1.0)
+        self.base_tfidf = self._normalise_sparse(raw @ sp.diags(self.idf))
+
+        rank = min(LATENT_DIMENSIONS, max(len(documents) - 1, 1), max(len(vocabulary) - 1, 1))
+        latent_columns = df >= LATENT_MIN_DF
+        self.latent_mask = latent_columns.astype(np.float32)
+        if len(documents) > 2 and latent_columns.sum() > rank:
+            masked = self.base_tfidf @ sp.diags(self.latent_mask)
+            self.basis = _randomized_svd_basis(masked.tocsr(), rank)
+            self.base_latent = _normalise_rows(np.asarray(masked @ self.basis.T, dtype=np.float32))
+        else:
+            self.basis = np.zeros((0, len(vocabulary)), dtype=np.float32)
+            self.base_latent = np.zeros((len(documents), 0), dtype=np.float32)
+        self.base_size = len(documents)
+        self.columns = len(vocabulary)
+        self.new_columns: dict[int, int] = {}
+        self.extra_rows: list[sp.csr_matrix] = []
+        self._frozen: list[sp.csr_matrix] = []
+        self._extra_latent = np.zeros((0, self.base_latent.shape[1]), dtype=np.float32)
+
+    @staticmethod
+    def _normalise_sparse(matrix: sp.spmatrix) -> sp.csr_matrix:
+        matrix = sp.csr_matrix(matrix, dtype=np.float32)
+        norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+        norms[norms == 0] = 1.0
+        return sp.csr_matrix(sp.diags(1.0 / norms) @ matrix, dtype=np.float32)
+
+    def __len__(self) -> int:
+        return int(self.active.sum())
+
+    # --- vectors of a document that may or may not be in the index ----------------------------
+    def vectors(
+        self, document: Document, *, grow: bool = False
+    ) -> tuple[sp.csr_matrix, np.ndarray]:
+        """The document's TF-IDF row and latent vector, in the index's current columns.
+
+        Terms the build never saw get columns of their own when ``grow`` is set (documents being
+        added), with the IDF of a term seen once: two new stories about a new name still meet.
+        Otherwise they only count towards the vector's length. The latent view knows only the
+        build's terms.
+        """
+        terms = document.terms
+        found = np.searchsorted(self.vocabulary, terms)
+        found = np.clip(found, 0, max(len(self.vocabulary) - 1, 0))
+        known = (
+            self.vocabulary[found] == terms
+            if len(self.vocabulary)
+            else np.zeros(len(terms), dtype=bool)
+        )
+        columns = found.astype(np.int64)
+        idf = np.zeros(len(terms), dtype=np.float32)
+        idf[known] = self.idf[columns[known]]
+        keep = known.copy()
+        for i in np.flatnonzero(~known):
+            term = int(terms[i])
+            column = self.new_columns.get(term)
+            if column is None and grow:
+                column = self.new_columns[term] = self.columns
+                self.columns += 1
+            idf[i] = self.unseen_idf
+            if column is not None:
+                columns[i] = column
+                keep[i] = True
+        values = document.weights.astype(np.float32) * idf
+        norm = float(np.sqrt(np.sum(values**2))) or 1.0
+        row = sp.csr_matrix(
+            (values[keep] / norm, columns[keep].astype(np.int32), [0, int(keep.sum())]),
+            shape=(1, self.columns),
+            dtype=np.float32,
+        )
+        if self.basis.shape[0]:
+            base_part = row[:, : len(self.vocabulary)]
+            latent = np.asarray(base_part.multiply(self.latent_mask) @ self.basis.T).ravel()
+            length = float(np.linalg.norm(latent)) or 1.0
+            latent = (latent / length).astype(np.float32)
+        else:
+            latent = np.zeros(0, dtype=np.float32)
+        row.sort_indices()
+        return row, latent
+
+    # --- changes after the build -----------------------------------------------------------------
+    # Documents added or changed after the build go to an "extra" region, so a publish costs
+    # about one small block, not a copy of the whole index. A replaced base row is deactivated.
+    # The extra rows are kept in frozen blocks of EXTRA_BLOCK rows plus one open block.
+    def upsert(self, document: Document) -> None:
+        """Add or replace a document, folded into the existing vocabulary and basis."""
+        row, latent = self.vectors(document, grow=True)
+        old = self.position.get(document.doc_id)
+        if old is not None and old >= self.base_size:
+            extra_index = old - self.base_size
+            self.extra_rows[extra_index] = row
+            self._frozen = self._frozen[: extra_index // EXTRA_BLOCK]
+            if self.base_latent.shape[1]:
+                self._extra_latent[extra_index] = latent
+            self.days[old] = document.day
+            self.active[old] = True
+            return
+        if old is not None:
+            self.active[old] = False
+        self.position[document.doc_id] = len(self.ids)
+        self.ids = np.append(self.ids, document.doc_id)
+        self.days = np.append(self.days, document.day)
+        self.active = np.append(self.active, True)
+        self.extra_rows.append(row)
+        if self.base_latent.shape[1]:
+            count = len(self.extra_rows)
+            if count > len(self._extra_latent):  # grow by doubling: appends stay O(1) amortised
+                grown = np.zeros((max(16, 2 * count), self.base_latent.shape[1]), np.float32)
+                grown[: count - 1] = self._extra_latent[: count - 1]
+                self._extra_latent = grown
+            self._extra_latent[count - 1] = latent
+
+    @property
+    def extra_latent_matrix(self) -> np.ndarray:
+        if not self.base_latent.shape[1]:
+            return np.zeros((len(self.extra_rows), 0), dtype=np.float32)
+        return self._extra_latent[: len(self.extra_rows)]
+
+    def extra_blocks(self) -> list[sp.csr_matrix]:
+        """The extra rows as CSR blocks with the index's current number of columns."""
+        full = len(self.extra_rows) // EXTRA_BLOCK
+        while len(self._frozen) < full:
+            start = len(self._frozen) * EXTRA_BLOCK
+            rows = self.extra_rows[start : start + EXTRA_BLOCK]
+            self._frozen.append(sp.vstack([widen(r, self.columns) for r in rows], format="csr"))
+        blocks = [widen(block, self.columns) for block in self._frozen]
+        tail = self.extra_rows[full * EXTRA_BLOCK :]
+        if tail:
+            blocks.append(sp.vstack([widen(r, self.columns) for r in tail], format="csr"))
+        return blocks
+
+    def remove(self, doc_id: int) -> None:
+        index = self.position.get(doc_id)
+        if index is not None:
+            self.active[index] = False
+
+    def row(self, doc_id: int) -> tuple[sp.csr_matrix, np.ndarray] | None:
+        """The stored vectors of an indexed document."""
+        index = self.position.get(doc_id)
+        if index is None:
+            return None
+        if index < self.base_size:
+            return self.base_tfidf[index], self.base_latent[index]
+        extra_index = index - self.base_size
+        return self.extra_rows[extra_index], self.extra_latent_matrix[extra_index]
+
+    # --- batch access used by the ranking engine ---------------------------------------------
+    def coarse_scores(self, rows: sp.csr_matrix, latents: np.ndarray) -> np.ndarray:
+        """Cheap similarity of a batch of queries to every document (inactive: -inf): latent
+        cosines when there is a latent view, TF-IDF cosines otherwise."""
+        if self.base_latent.shape[1]:
+            scores = np.hstack([latents @ self.base_latent.T, latents @ self.extra_latent_matrix.T])
+        else:
+            rows = widen(rows, self.columns)
+            parts = [(rows[:, : self.base_tfidf.shape[1]] @ self.base_tfidf.T).toarray()]
+            parts += [(rows @ block.T).toarray() for block in self.extra_blocks()]
+            scores = np.hstack(parts)
+        scores[:, ~self.active] = -np.inf
+        return scores
+
+    def tfidf_rows(self, positions: np.ndarray) -> sp.csr_matrix:
+        in_base = positions < self.base_size
+        if in_base.all():
+            return widen(self.base_tfidf[positions], self.columns)
+        extra = [self.extra_rows[p - self.base_size] for p in positions[~in_base]]
+        stacked = sp.vstack(
+            [widen(self.base_tfidf[positions[in_base]], self.columns)]
+            + [widen(r, self.columns) for r in extra],
+            format="csr",
+        )
+        # Put the rows back in the order asked for.
+        order = np.concatenate([np.flatnonzero(in_base), np.flatnonzero(~in_base)])
+        return stacked[np.argsort(order)]
+
+    def latent_rows(self, positions: np.ndarray) -> np.ndarray:
+        out = np.zeros((len(positions), self.base_latent.shape[1]), dtype=np.float32)
+        if not out.shape[1]:
+            return out
+        in_base = positions < self.base_size
+        out[in_base] = self.base_latent[positions[in_base]]
+        out[~in_base] = self.extra_latent_matrix[positions[~in_base] - self.base_size]
+        return out

@@ -1,0 +1,74 @@
+"""The similarity index of this process, kept in step with the database.
+
+Each process (web worker, task worker, CLI) that ranks related stories holds one index in
+memory. It is built from the stored signatures on first use and then follows changes made by any
+process by reading the signatures updated since its last look. When more than a fifth of it was
+added after the build, it is rebuilt, so IDF and the latent basis stay fresh.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+
+import numpy as np
+from django.utils import timezone
+
+from newsdesk.related.index import Document, SimilarityIndex
+from newsdesk.related.models import ArticleSignature
+
+# Re-read changes from slightly before the last look: two processes' clocks, and transactions
+# that committed a row with an earlier timestamp after we looked, are both covered.
+SYNC_OVERLAP = timedelta(seconds=30)
+REBUILD_SHARE = 0.2
+STREAM_CHUNK = 2000
+
+_lock = threading.Lock()
+_index: SimilarityIndex | None = None
+_synced_at: datetime | None = None
+
+
+def document_from(row: ArticleSignature) -> Document:
+    return Document(
+        doc_id=row.article_id,
+        day=row.published_day,
+        terms=np.frombuffer(bytes(row.terms), dtype="<u4"),
+        weights=np.frombuffer(bytes(row.weights), dtype="<f4"),
+    )
+
+
+def _load_all() -> SimilarityIndex:
+    rows = (
+        ArticleSignature.objects.filter(active=True)
+        .order_by("article_id")
+        .only("article_id", "terms", "weights", "published_day")
+    )
+    # iterator(): stream rows in chunks, so the Python objects of 100,000 rows never coexist.
+    documents = [document_from(row) for row in rows.iterator(chunk_size=STREAM_CHUNK)]
+    return SimilarityIndex(documents)
+
+
+def current_index(*, rebuild: bool = False) -> SimilarityIndex:
+    global _index, _synced_at
+    with _lock:
+        started = timezone.now()
+        if _index is None or rebuild:
+            _index, _synced_at = _load_all(), started
+            return _index
+        changed = ArticleSignature.objects.filter(updated_at__gte=_synced_at - SYNC_OVERLAP)
+        for row in changed.iterator(chunk_size=STREAM_CHUNK):
+            if row.active:
+                _index.upsert(document_from(row))
+            else:
+                _index.remove(row.article_id)
+        _synced_at = started
+        if len(_index.extra_rows) > max(10, REBUILD_SHARE * _index.base_size):
+            _index = _load_all()
+        return _index
+
+
+def forget() -> None:
+    """Drop this process's index (tests, and after a full rebuild elsewhere)."""
+    global _index, _synced_at
+    with _lock:
+        _index, _synced_at = None, None

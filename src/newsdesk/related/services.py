@@ -1,0 +1,171 @@
+"""Writes of the related-stories engine: signatures, ranked lists, updates after a change, and
+the full rebuild."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import numpy as np
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Min
+from django.utils import timezone
+
+from newsdesk.news.models import ArticlePage
+from newsdesk.news.rendering import plain_text
+from newsdesk.related import registry
+from newsdesk.related.engine import RankingSettings, rank_many
+from newsdesk.related.index import SimilarityIndex
+from newsdesk.related.models import ArticleSignature, RelatedExclusion, RelatedLink, RelatedPin
+from newsdesk.related.text import signature
+
+# When an article changes, the lists it might enter are those of its closest neighbours.
+NEIGHBOURS_TO_CHECK = 50
+
+
+def ranking_settings() -> RankingSettings:
+    return RankingSettings(
+        limit=settings.NEWSDESK_RELATED_COUNT,
+        half_life_days=settings.NEWSDESK_RELATED_HALF_LIFE_DAYS,
+    )
+
+
+def _day(article: ArticlePage) -> float:
+    moment = article.first_published_at or timezone.now()
+    return moment.timestamp() / 86400.0
+
+
+def signature_store(*, article: ArticlePage) -> ArticleSignature:
+    """Compute and store the term signature of a published article."""
+    sig = signature(
+        title=article.title,
+        dek=article.dek,
+        body=plain_text(article.body),
+        topics=[topic.name for topic in article.topics.all()],
+        authors=[author.name for author in article.authors.all()],
+    )
+    row, _ = ArticleSignature.objects.update_or_create(
+        article_id=article.pk,
+        defaults={
+            "terms": np.asarray(sig.terms, dtype="<u4").tobytes(),
+            "weights": np.asarray(sig.weights, dtype="<f4").tobytes(),
+            "published_day": _day(article),
+            "active": True,
+            "updated_at": timezone.now(),
+        },
+    )
+    return row
+
+
+def signature_deactivate(*, article_id: int) -> None:
+    ArticleSignature.objects.filter(article_id=article_id).update(
+        active=False, updated_at=timezone.now()
+    )
+
+
+def _editor_choices(article_ids: Iterable[int]) -> tuple[dict[int, list[int]], dict[int, set[int]]]:
+    ids = list(article_ids)
+    pins: dict[int, list[int]] = {}
+    for pin in RelatedPin.objects.filter(page_id__in=ids).order_by("page_id", "sort_order"):
+        pins.setdefault(pin.page_id, []).append(pin.story_id)
+    excluded: dict[int, set[int]] = {}
+    for exclusion in RelatedExclusion.objects.filter(page_id__in=ids):
+        excluded.setdefault(exclusion.page_id, set()).add(exclusion.story_id)
+    return pins, excluded
+
+
+def lists_store(index: SimilarityIndex, article_ids: Iterable[int]) -> int:
+    """Rank and store the lists of these articles; pins first, exclusions never. Returns count."""
+    ids = [article_id for article_id in article_ids if article_id in index.position]
+    if not ids:
+        return 0
+    config = ranking_settings()
+    pins, excluded = _editor_choices(ids)
+    for article_id in ids:
+        excluded.setdefault(article_id, set()).update(pins.get(article_id, []))
+    links: list[RelatedLink] = []
+    for ranked in rank_many(index, ids, config, excluded):
+        chosen = [(story, 1.0, True) for story in pins.get(ranked.doc_id, [])]
+        chosen += [(story, score, False) for story, score in ranked.related]
+        for rank, (story, score, pinned) in enumerate(chosen[: config.limit], start=1):
+            links.append(
+                RelatedLink(
+                    source_id=ranked.doc_id, target_id=story, rank=rank, score=score, pinned=pinned
+                )
+            )
+    with transaction.atomic():
+        RelatedLink.objects.filter(source_id__in=ids).delete()
+        RelatedLink.objects.bulk_create(links, batch_size=1000)
+    return len(ids)
+
+
+def _lists_it_may_enter(index: SimilarityIndex, article_id: int) -> set[int]:
+    """Neighbours whose stored list is not full, or whose weakest entry scores below this
+    article (similarity and the time factor are symmetric, so the neighbour's view is the same)."""
+    config = ranking_settings()
+    wide = RankingSettings(
+        limit=NEIGHBOURS_TO_CHECK,
+        half_life_days=config.half_life_days,
+        recency_floor=config.recency_floor,
+    )
+    ranked = next(iter(rank_many(index, [article_id], wide)), None)
+    if ranked is None:
+        return set()
+    scores = dict(ranked.related)
+    floors = {
+        row["source_id"]: (row["weakest"], row["size"])
+        for row in RelatedLink.objects.filter(source_id__in=scores, pinned=False)
+        .values("source_id")
+        .annotate(weakest=Min("score"), size=Count("id"))
+    }
+    return {
+        neighbour
+        for neighbour, score in scores.items()
+        if neighbour not in floors
+        or floors[neighbour][1] < config.limit
+        or score > floors[neighbour][0]
+    }
+
+
+def related_refresh(*, article_id: int, also: Iterable[int] = ()) -> int:
+    """Bring stored lists up to date after an article was published, edited or unpublished:
+    its own list, the lists that named it, and the lists it now belongs in. Returns how many."""
+    article = ArticlePage.objects.published().filter(pk=article_id).first()
+    if article is not None:
+        signature_store(article=article)
+    else:
+        signature_deactivate(article_id=article_id)
+        RelatedLink.objects.filter(source_id=article_id).delete()
+    index = registry.current_index()
+    affected = set(also)
+    affected |= set(
+        RelatedLink.objects.filter(target_id=article_id).values_list("source_id", flat=True)
+    )
+    if article is not None:
+        affected.add(article_id)
+        affected |= _lists_it_may_enter(index, article_id)
+    return lists_store(index, affected)
+
+
+def related_rebuild(*, progress: Callable[[int, int], None] | None = None, batch: int = 500) -> int:
+    """Recompute every signature and every list from scratch. Returns the number of lists."""
+    published = ArticlePage.objects.published().order_by("pk")
+    total = published.count()
+    done = 0
+    ids: list[int] = []
+    with transaction.atomic():
+        ArticleSignature.objects.update(active=False, updated_at=timezone.now())
+        for article in published.prefetch_related("topics", "authors").iterator(chunk_size=batch):
+            signature_store(article=article)
+            ids.append(article.pk)
+    index = registry.current_index(rebuild=True)
+    for start in range(0, len(ids), batch):
+        chunk = ids[start : start + batch]
+        lists_store(index, chunk)
+        done += len(chunk)
+        if progress:
+            progress(done, total)
+    RelatedLink.objects.exclude(
+        source_id__in=ArticleSignature.objects.filter(active=True).values("article_id")
+    ).delete()
+    return done

@@ -1,0 +1,43 @@
+"""Queue a related-stories refresh whenever an article is published, unpublished or deleted.
+
+These are Wagtail's page signals rather than admin hooks because scheduled publishing, imports
+and the API publish without passing through the admin. The receivers only enqueue the task, after
+the transaction commits; the work itself is in ``services.related_refresh``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models.signals import pre_delete
+from wagtail.signals import page_published, page_unpublished
+
+
+def _enqueue(article_id: int, also: list[int] | None = None) -> None:
+    from newsdesk.related.tasks import refresh_related
+
+    transaction.on_commit(lambda: refresh_related.enqueue(article_id=article_id, also=also or []))
+
+
+def _on_change(sender: type, instance: Any, **kwargs: Any) -> None:
+    _enqueue(instance.pk)
+
+
+def _on_delete(sender: type, instance: Any, **kwargs: Any) -> None:
+    # The lists naming the article lose their links with it (cascade); remember whose they were
+    # so those lists are filled up again.
+    from newsdesk.related.models import RelatedLink
+
+    sources = list(
+        RelatedLink.objects.filter(target_id=instance.pk).values_list("source_id", flat=True)
+    )
+    _enqueue(instance.pk, also=sources)
+
+
+def connect() -> None:
+    from newsdesk.news.models import ArticlePage
+
+    page_published.connect(_on_change, sender=ArticlePage, dispatch_uid="related-published")
+    page_unpublished.connect(_on_change, sender=ArticlePage, dispatch_uid="related-unpublished")
+    pre_delete.connect(_on_delete, sender=ArticlePage, dispatch_uid="related-deleted")
