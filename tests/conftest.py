@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
-from itertools import count
+from typing import Any
 
 import pytest
-from django.utils import timezone
 
 from newsdesk.news.models import ArticlePage, HomePage
-from newsdesk.news.services import ArticleInput, article_save, home_page_ensure
-
-_serial = count(1)
+from newsdesk.news.services import home_page_ensure
+from tests.helpers import article_create
 
 
 @pytest.fixture
@@ -22,32 +19,9 @@ def home(db: None) -> HomePage:
 
 @pytest.fixture
 def make_article(home: HomePage) -> Callable[..., ArticlePage]:
-    """Create an article through the same service the importers use."""
+    """Create an article through the same service the importers use (see ``article_create``)."""
 
-    def make(
-        title: str | None = None,
-        *,
-        body: str = "<h2>What happened</h2><p>Something happened in town.</p>",
-        topics: tuple[str, ...] = ("Council",),
-        authors: tuple[str, ...] = ("Maya Okafor",),
-        dek: str = "",
-        age: timedelta = timedelta(hours=1),
-        publish: bool = True,
-        **extra: object,
-    ) -> ArticlePage:
-        n = next(_serial)
-        data = ArticleInput(
-            title=title or f"Article number {n}",
-            body_html=body,
-            dek=dek,
-            topics=topics,
-            authors=authors,
-            published_at=timezone.now() - age,
-            source="test",
-            external_id=f"t{n}",
-            **extra,  # type: ignore[arg-type]
-        )
-        article, _ = article_save(data=data, publish=publish, home=home)
-        return ArticlePage.objects.get(pk=article.pk)
+    def make(title: str | None = None, **options: Any) -> ArticlePage:
+        return article_create(home, title, **options)
 
     return make

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from html.parser import HTMLParser
+from itertools import count
 from typing import Any
 
+from django.core.cache import cache
+from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
 from newsdesk.news.models import ArticlePage, Author, HomePage, Topic
+from newsdesk.news.services import ArticleInput, article_save
+
+_serial = count(1)
 
 # Elements that never have content, so the parser must not wait for their end tag.
 _VOID = frozenset(
@@ -174,3 +181,46 @@ def bulk_publish_articles(
             ids.append(page.pk)
     HomePage.objects.filter(pk=home.pk).update(numchild=home.get_children().count())
     return ids
+
+
+def article_create(
+    home: HomePage,
+    title: str | None = None,
+    *,
+    body: str = "<h2>What happened</h2><p>Something happened in town.</p>",
+    topics: tuple[str, ...] = ("Council",),
+    authors: tuple[str, ...] = ("Maya Okafor",),
+    dek: str = "",
+    age: timedelta = timedelta(hours=1),
+    publish: bool = True,
+    **extra: object,
+) -> ArticlePage:
+    """Create an article through the same service the importers use."""
+    n = next(_serial)
+    data = ArticleInput(
+        title=title or f"Article number {n}",
+        body_html=body,
+        dek=dek,
+        topics=topics,
+        authors=authors,
+        published_at=timezone.now() - age,
+        source="test",
+        external_id=f"t{n}",
+        **extra,  # type: ignore[arg-type]
+    )
+    article, _ = article_save(data=data, publish=publish, home=home)
+    return ArticlePage.objects.get(pk=article.pk)
+
+
+@contextmanager
+def rolled_back(django_db_blocker: Any) -> Iterator[None]:
+    """Database access for a module-scoped fixture, undone when the module's tests are done.
+
+    Building a publication once per module instead of once per test keeps the suite fast; each
+    test still runs in its own savepoint inside this transaction. Needs the module to be marked
+    ``django_db`` (so that the test database exists before the fixture runs).
+    """
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield
+        transaction.set_rollback(True)
+    cache.clear()  # Wagtail caches the site's root paths, which pointed at rolled-back pages

@@ -6,7 +6,7 @@ import tempfile
 os.environ.setdefault("NEWSDESK_DATA_DIR", tempfile.mkdtemp(prefix="newsdesk-test-"))
 os.environ.setdefault("SITE_URL", "http://testserver")
 
-from newsdesk.settings import *  # noqa: E402, F403
+from newsdesk.settings import *  # noqa: F403
 
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 # Tests render templates without running collectstatic first.

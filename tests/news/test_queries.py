@@ -3,9 +3,11 @@ shows articles to readers: nothing unpublished, scheduled, future-dated or priva
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -13,12 +15,15 @@ from django.utils import timezone
 from wagtail.models import PageViewRestriction
 
 from newsdesk.news.models import ArticlePage
-from tests.helpers import parse_html, section_links
+from newsdesk.news.services import home_page_ensure
+from tests.helpers import article_create, parse_html, rolled_back, section_links
 
 MakeArticle = Callable[..., ArticlePage]
 HIDDEN_KINDS = ("draft", "unpublished", "scheduled", "future-dated", "private")
 # Every hidden and visible article mentions this word, so search would find all of them.
 WORD = "quokka"
+# The newsroom is built once for the module (see ``rolled_back``); this creates the database.
+pytestmark = pytest.mark.django_db
 
 
 @dataclass(frozen=True)
@@ -51,13 +56,16 @@ def _hide(kind: str, make_article: MakeArticle) -> ArticlePage:
     return ArticlePage.objects.get(pk=article.pk)
 
 
-@pytest.fixture
-def newsroom(make_article: MakeArticle) -> Newsroom:
-    body = f"<h2>Found</h2><p>A {WORD} was seen on the harbour wall.</p>"
-    visible_too = make_article(f"Visible {WORD} follow-up", body=body, age=timedelta(hours=3))
-    hidden = {kind: _hide(kind, make_article) for kind in HIDDEN_KINDS}
-    visible = make_article(f"Visible {WORD} story", body=body, age=timedelta(hours=2))
-    return Newsroom(visible=visible, visible_too=visible_too, hidden=hidden)
+@pytest.fixture(scope="module")
+def newsroom(django_db_setup: None, django_db_blocker: Any) -> Iterator[Newsroom]:
+    with rolled_back(django_db_blocker):
+        home = home_page_ensure(title="Test Gazette")
+        make_article = partial(article_create, home)
+        body = f"<h2>Found</h2><p>A {WORD} was seen on the harbour wall.</p>"
+        visible_too = make_article(f"Visible {WORD} follow-up", body=body, age=timedelta(hours=3))
+        hidden = {kind: _hide(kind, make_article) for kind in HIDDEN_KINDS}
+        visible = make_article(f"Visible {WORD} story", body=body, age=timedelta(hours=2))
+        yield Newsroom(visible=visible, visible_too=visible_too, hidden=hidden)
 
 
 def test_hidden_articles_are_in_the_states_they_claim(newsroom: Newsroom) -> None:
