@@ -20,6 +20,7 @@ FEED_SIZE = 30
 
 class SiteRssFeed(Feed):
     feed_type = Rss201rev2Feed
+    feed_path = "rss"
 
     def get_object(self, request: HttpRequest, slug: str | None = None) -> Topic | None:
         return get_object_or_404(Topic, slug=slug) if slug else None
@@ -29,6 +30,12 @@ class SiteRssFeed(Feed):
 
     def link(self, topic: Topic | None) -> str:
         return absolute(f"/topics/{topic.slug}/" if topic else "/")
+
+    def feed_url(self, topic: Topic | None) -> str:
+        # The feed's self link (atom:link rel="self"), from SITE_URL like every other link here:
+        # Django would otherwise build it from the request's Host header and scheme.
+        base = f"/topics/{topic.slug}/" if topic else "/"
+        return absolute(f"{base}feed/{self.feed_path}/")
 
     def description(self, topic: Topic | None) -> str:
         if topic:
@@ -73,6 +80,7 @@ class SiteRssFeed(Feed):
 
 class SiteAtomFeed(SiteRssFeed):
     feed_type = Atom1Feed
+    feed_path = "atom"
 
     def subtitle(self, topic: Topic | None) -> str:
         return self.description(topic)
