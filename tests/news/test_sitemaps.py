@@ -1,0 +1,100 @@
+"""/sitemap.xml (Wagtail's) and the Google News sitemap (the last two days)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+from xml.etree.ElementTree import Element  # for types; parsing goes through defusedxml
+
+import pytest
+from defusedxml.ElementTree import fromstring
+from django.test import Client
+
+from newsdesk.news.models import ArticlePage
+from newsdesk.news.services import home_page_ensure
+from tests.helpers import article_create, rolled_back
+
+pytestmark = pytest.mark.django_db
+
+NS = {
+    "sm": "http://www.sitemaps.org/schemas/sitemap/0.9",
+    "news": "http://www.google.com/schemas/sitemap-news/0.9",
+}
+
+
+@dataclass(frozen=True)
+class Archive:
+    today: ArticlePage
+    yesterday: ArticlePage
+    last_week: ArticlePage
+    draft: ArticlePage
+
+
+@pytest.fixture(scope="module")
+def archive(django_db_setup: None, django_db_blocker: Any) -> Iterator[Archive]:
+    with rolled_back(django_db_blocker):
+        make = partial(article_create, home_page_ensure(title="Sitemap Gazette"))
+        yield Archive(
+            today=make("Tide & <weather> warning", age=timedelta(hours=3)),
+            yesterday=make("Yesterday's council vote", age=timedelta(hours=40)),
+            last_week=make("Last week's regatta", age=timedelta(days=7)),
+            draft=make("Draft story", publish=False),
+        )
+
+
+def _xml(client: Client, url: str) -> Element:
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "xml" in response["Content-Type"]
+    return fromstring(response.content)
+
+
+def _locs(root: Element) -> list[str]:
+    return [loc.text or "" for loc in root.findall("sm:url/sm:loc", NS)]
+
+
+def test_sitemap_lists_home_and_published_articles(client: Client, archive: Archive) -> None:
+    locs = _locs(_xml(client, "/sitemap.xml"))
+    expected = {
+        "http://testserver/",
+        *(f"http://testserver/{a.slug}/" for a in (archive.today, archive.yesterday)),
+        f"http://testserver/{archive.last_week.slug}/",
+    }
+    assert set(locs) == expected
+    assert len(locs) == len(expected)
+
+
+def test_sitemap_gives_articles_a_last_modified_date(client: Client, archive: Archive) -> None:
+    root = _xml(client, "/sitemap.xml")
+    lastmods = {
+        url.findtext("sm:loc", namespaces=NS): url.findtext("sm:lastmod", namespaces=NS)
+        for url in root.findall("sm:url", NS)
+    }
+    modified = archive.last_week.last_published_at
+    assert modified is not None
+    assert lastmods[f"http://testserver/{archive.last_week.slug}/"] == modified.date().isoformat()
+
+
+def test_news_sitemap_lists_only_the_last_two_days(client: Client, archive: Archive) -> None:
+    root = _xml(client, "/news-sitemap.xml")
+    assert _locs(root) == [
+        f"http://testserver/{archive.today.slug}/",
+        f"http://testserver/{archive.yesterday.slug}/",
+    ]
+
+
+def test_news_sitemap_entries_have_title_date_and_publication(
+    client: Client, archive: Archive
+) -> None:
+    url = _xml(client, "/news-sitemap.xml").findall("sm:url", NS)[0]
+    # The title is escaped in the XML and reads back exactly.
+    assert url.findtext("news:news/news:title", namespaces=NS) == archive.today.title
+    assert url.findtext("news:news/news:publication/news:language", namespaces=NS) == "en"
+    assert url.findtext("news:news/news:publication/news:name", namespaces=NS)
+    published = url.findtext("news:news/news:publication_date", namespaces=NS) or ""
+    first_published = archive.today.first_published_at
+    assert first_published is not None
+    assert datetime.fromisoformat(published) == first_published
