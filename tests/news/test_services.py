@@ -1,0 +1,142 @@
+"""Writes: the home page, topics, authors and article_save (create, update, skip, schedule)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from wagtail.models import Page, Site
+
+from newsdesk.news.models import RESERVED_SLUGS, ArticlePage, HomePage, Topic
+from newsdesk.news.services import (
+    ArticleInput,
+    article_save,
+    author_get_or_create,
+    home_page_ensure,
+    topic_get_or_create,
+)
+
+
+@pytest.fixture
+def data() -> ArticleInput:
+    return ArticleInput(
+        title="Harbour wall repaired",
+        body_html="<h2>The work</h2><p>Done in a week.</p>",
+        seo_title="Is the harbour safe now?",
+        dek="Crews finished early.",
+        topics=("Harbour", "Council"),
+        authors=("Maya Okafor",),
+        published_at=timezone.now() - timedelta(hours=2),
+        source="test",
+        external_id="wall-1",
+    )
+
+
+def test_home_page_ensure_turns_a_fresh_site_into_a_publication(db: None) -> None:
+    # Wagtail's migrations leave a "Welcome" placeholder as the default site's root.
+    assert Page.objects.filter(depth=2, content_type__model="page").exists()
+    home = home_page_ensure(title="Fresh Times")
+    site = Site.objects.get(is_default_site=True)
+    assert site.root_page_id == home.pk
+    assert (site.hostname, site.port) == ("testserver", 80)
+    assert not Page.objects.filter(depth=2, content_type__model="page").exists()
+    assert home_page_ensure() == home  # the second call finds it
+    assert HomePage.objects.count() == 1
+
+
+def test_article_save_creates_a_published_article(home: HomePage, data: ArticleInput) -> None:
+    article, result = article_save(data=data, publish=True, home=home)
+    assert result == "created"
+    article = ArticlePage.objects.get(pk=article.pk)
+    assert article.live and article.get_parent().pk == home.pk
+    assert (article.title, article.seo_title, article.dek) == (
+        data.title,
+        data.seo_title,
+        data.dek,
+    )
+    assert article.slug == "harbour-wall-repaired"
+    assert article.first_published_at == data.published_at
+    assert sorted(t.name for t in article.topics.all()) == ["Council", "Harbour"]
+    assert [a.name for a in article.authors.all()] == ["Maya Okafor"]
+    assert article.revisions.count() == 1
+
+
+def test_article_save_again_with_the_same_data_skips(home: HomePage, data: ArticleInput) -> None:
+    first, _ = article_save(data=data, publish=True, home=home)
+    again, result = article_save(data=data, publish=True, home=home)
+    assert result == "skipped" and again.pk == first.pk
+    assert ArticlePage.objects.get(pk=first.pk).revisions.count() == 1
+
+
+def test_article_save_with_changes_updates(home: HomePage, data: ArticleInput) -> None:
+    first, _ = article_save(data=data, publish=True, home=home)
+    changed = replace(data, title="Harbour wall repaired at last", topics=("Harbour",))
+    article, result = article_save(data=changed, publish=True, home=home)
+    assert result == "updated" and article.pk == first.pk
+    article = ArticlePage.objects.get(pk=first.pk)
+    assert article.title == "Harbour wall repaired at last"
+    assert [t.name for t in article.topics.all()] == ["Harbour"]
+    assert ArticlePage.objects.count() == 1
+
+
+def test_draft_save_of_a_live_article_keeps_the_live_version(
+    home: HomePage, data: ArticleInput
+) -> None:
+    first, _ = article_save(data=data, publish=True, home=home)
+    article_save(data=replace(data, title="Edited headline"), publish=False, home=home)
+    article = ArticlePage.objects.get(pk=first.pk)
+    assert article.live and article.title == data.title
+    assert article.has_unpublished_changes
+    assert article.get_latest_revision_as_object().title == "Edited headline"
+
+
+def test_article_save_as_draft_is_not_live(home: HomePage, data: ArticleInput) -> None:
+    article, _ = article_save(data=data, publish=False, home=home)
+    assert not ArticlePage.objects.get(pk=article.pk).live
+
+
+def test_future_date_schedules_the_article(home: HomePage, data: ArticleInput) -> None:
+    when = timezone.now() + timedelta(days=2)
+    article, _ = article_save(data=replace(data, published_at=when), publish=True, home=home)
+    article = ArticlePage.objects.get(pk=article.pk)
+    assert not article.live
+    assert article.go_live_at == when
+    assert article.revisions.get().approved_go_live_at == when
+
+
+def test_articles_without_external_id_match_by_slug(home: HomePage, data: ArticleInput) -> None:
+    by_slug = replace(data, external_id="", slug="the-wall")
+    first, _ = article_save(data=by_slug, publish=True, home=home)
+    _, result = article_save(data=replace(by_slug, dek="New dek."), publish=True, home=home)
+    assert result == "updated"
+    assert ArticlePage.objects.get().pk == first.pk
+
+
+def test_clashing_headlines_get_unique_slugs(home: HomePage, data: ArticleInput) -> None:
+    one, _ = article_save(data=data, publish=True, home=home)
+    two, _ = article_save(data=replace(data, external_id="wall-2"), publish=True, home=home)
+    assert (one.slug, two.slug) == ("harbour-wall-repaired", "harbour-wall-repaired-2")
+
+
+@pytest.mark.parametrize("slug", sorted(RESERVED_SLUGS - {"sitemap.xml", "news-sitemap.xml"}))
+def test_reserved_slugs_are_never_given_to_articles(
+    home: HomePage, data: ArticleInput, slug: str
+) -> None:
+    article, _ = article_save(data=replace(data, slug=slug), publish=True, home=home)
+    assert article.slug not in RESERVED_SLUGS
+
+
+def test_topics_and_authors_are_matched_case_insensitively(db: None) -> None:
+    topic = topic_get_or_create(name="Harbour")
+    assert topic_get_or_create(name="  harbour ") == topic
+    author = author_get_or_create(name="Maya Okafor")
+    assert author_get_or_create(name="MAYA   OKAFOR") == author
+
+
+def test_topics_with_the_same_slug_get_distinct_slugs(db: None) -> None:
+    first = topic_get_or_create(name="Sea-front")
+    second = topic_get_or_create(name="Sea front!")
+    assert (first.slug, second.slug) == ("sea-front", "sea-front-2")
+    assert Topic.objects.count() == 2
