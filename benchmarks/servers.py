@@ -45,6 +45,7 @@ class ChildServer:
 
     def wait_until_up(self, url: str, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
+        last_error: Exception | None = None
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(
@@ -54,9 +55,12 @@ class ChildServer:
                 with urllib.request.urlopen(url, timeout=2) as response:
                     if response.status == 200:
                         return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
+            except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
+                last_error = error
                 time.sleep(0.25)
-        raise RuntimeError(f"no answer from {url} after {timeout:.0f}s:\n{self.log.read_text()}")
+        raise RuntimeError(
+            f"no answer from {url} after {timeout:.0f}s ({last_error}):\n{self.log.read_text()}"
+        )
 
     def stop(self) -> None:
         if self.process.poll() is not None:
