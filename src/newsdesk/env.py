@@ -107,7 +107,9 @@ def secret_key(data: Path) -> str:
             if existing:
                 return existing
             time.sleep(0.02)
-        raise ImproperlyConfigured(f"SECRET_KEY: {key_file} is empty; delete it or set SECRET_KEY")
+        raise ImproperlyConfigured(
+            f"SECRET_KEY: {key_file} is empty; delete it or set SECRET_KEY"
+        ) from None
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         key = secrets.token_urlsafe(50)
         handle.write(key)

@@ -36,7 +36,7 @@ def sanitize_html(untrusted: str) -> str:
 
 
 def markdown_to_html(source: str) -> str:
-    """Render Markdown to sanitised HTML. A top-level "# Heading" becomes h2: the page has one h1."""
+    """Render Markdown to sanitised HTML. A "# Heading" becomes h2: the page has one h1."""
     rendered = _markdown.render(source)
     rendered = rendered.replace("<h1>", "<h2>").replace("</h1>", "</h2>")
     return sanitize_html(rendered)

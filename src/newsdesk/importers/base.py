@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -49,8 +49,11 @@ def read_text(path: Path) -> str:
             path, None, f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,} (split it)"
         )
     raw = path.read_bytes()
+    # The BOM is cut off before decoding so that the error offset below counts in ``raw``;
+    # decoding with "utf-8-sig" reports offsets without the BOM's 3 bytes (wrong line numbers).
+    raw = raw.removeprefix(b"\xef\xbb\xbf")
     try:
-        text = raw.decode("utf-8-sig")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ImportFailure(path, line, "not valid UTF-8 text (save the file as UTF-8)") from None
@@ -75,7 +78,9 @@ def clean_line(value: Any, *, field: str, path: Path, line: int | None, limit: i
     if required and not text:
         raise ImportFailure(path, line, f"{field!r} is missing or empty")
     if len(text) > limit:
-        raise ImportFailure(path, line, f"{field!r} is {len(text)} characters; the limit is {limit}")
+        raise ImportFailure(
+            path, line, f"{field!r} is {len(text)} characters; the limit is {limit}"
+        )
     return text
 
 
@@ -88,7 +93,9 @@ def clean_names(value: Any, *, field: str, path: Path, line: int | None) -> tupl
     if not isinstance(value, list):
         raise ImportFailure(path, line, f"{field!r} must be a list of names")
     if len(value) > MAX_NAMES:
-        raise ImportFailure(path, line, f"{field!r} has {len(value)} names; the limit is {MAX_NAMES}")
+        raise ImportFailure(
+            path, line, f"{field!r} has {len(value)} names; the limit is {MAX_NAMES}"
+        )
     names: list[str] = []
     for item in value:
         name = clean_line(item, field=field, path=path, line=line, limit=80)
@@ -122,6 +129,17 @@ def clean_date(value: Any, *, field: str, path: Path, line: int | None) -> datet
 def clean_slug(value: Any, *, path: Path, line: int | None) -> str:
     text = clean_line(value, field="slug", path=path, line=line, limit=200)
     return slugify(text)
+
+
+def with_identity(article: ArticleInput) -> ArticleInput:
+    """Give an article without an id or a slug the headline's slug, to match re-imports by.
+
+    Without it, importing the same file twice created every such article twice. Articles with
+    an id keep an empty slug, so that an edited headline does not change a published URL.
+    """
+    if article.slug or article.external_id:
+        return article
+    return replace(article, slug=slugify(article.title)[:200].strip("-"))
 
 
 def check_body(html: str, *, path: Path, line: int | None) -> str:

@@ -17,6 +17,7 @@ from newsdesk.importers.base import (
     clean_names,
     clean_slug,
     read_text,
+    with_identity,
 )
 from newsdesk.markup import markdown_to_html
 from newsdesk.news.services import ArticleInput
@@ -37,7 +38,7 @@ def parse_record(path: Path, line: int, record: object) -> ArticleInput:
     external_id = record.get("id")
     if external_id is not None and not isinstance(external_id, str | int):
         raise ImportFailure(path, line, "'id' must be text or a number")
-    return ArticleInput(
+    article = ArticleInput(
         title=clean_line(record.get("title"), field="title", path=path, line=line,
                          limit=MAX_TITLE_CHARS, required=True),
         seo_title=clean_line(record.get("seo_title"), field="seo_title", path=path, line=line,
@@ -56,6 +57,7 @@ def parse_record(path: Path, line: int, record: object) -> ArticleInput:
         external_id=clean_line("" if external_id is None else str(external_id), field="id",
                                path=path, line=line, limit=255),
     )
+    return with_identity(article)
 
 
 def parse_jsonl(path: Path, text: str | None = None) -> ParsedFile:
@@ -68,12 +70,20 @@ def parse_jsonl(path: Path, text: str | None = None) -> ParsedFile:
         try:
             record = json.loads(raw)
         except json.JSONDecodeError as exc:
-            raise ImportFailure(path, number, f"not valid JSON ({exc.msg}, column {exc.colno})") from None
+            raise ImportFailure(
+                path, number, f"not valid JSON ({exc.msg}, column {exc.colno})"
+            ) from None
+        except RecursionError:
+            # json.loads recurses per nesting level: "[[[[..." a few thousand deep would
+            # otherwise end the import with a traceback instead of a message naming the line.
+            raise ImportFailure(path, number, "not valid JSON (nested too deeply)") from None
         article = parse_record(path, number, record)
         key = article.external_id or article.slug
         if key:
             if key in seen_ids:
-                raise ImportFailure(path, number, f"duplicate id/slug {key!r} (first on line {seen_ids[key]})")
+                raise ImportFailure(
+                    path, number, f"duplicate id/slug {key!r} (first on line {seen_ids[key]})"
+                )
             seen_ids[key] = number
         articles.append(article)
     return ParsedFile(path=path, format="jsonl", articles=articles)

@@ -19,6 +19,7 @@ from newsdesk.importers.base import (
     clean_names,
     clean_slug,
     read_text,
+    with_identity,
 )
 from newsdesk.markup import markdown_to_html
 from newsdesk.news.services import ArticleInput
@@ -40,6 +41,9 @@ def _front_matter(path: Path, text: str) -> tuple[dict, str, int]:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
         raise ImportFailure(path, line, f"front matter is not valid YAML: {exc}") from None
+    except RecursionError:
+        # PyYAML's composer recurses per nesting level; deeply nested front matter is hostile.
+        raise ImportFailure(path, 2, "front matter is not valid YAML (nested too deeply)") from None
     if not isinstance(data, dict):
         raise ImportFailure(path, 2, "front matter must be a set of 'key: value' lines")
     unknown = sorted(str(key) for key in data if key not in KNOWN_KEYS)
@@ -79,4 +83,4 @@ def parse_markdown(path: Path, text: str | None = None) -> ParsedFile:
             line=2, limit=255,
         ),
     )
-    return ParsedFile(path=path, format="markdown", articles=[article])
+    return ParsedFile(path=path, format="markdown", articles=[with_identity(article)])
