@@ -1,0 +1,70 @@
+"""The `newsdesk` command: Django's command line with newsdesk's settings, run as a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+NEWSDESK = Path(sys.executable).with_name("newsdesk")
+
+
+def _newsdesk(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run the installed console script with a clean environment and its own data directory."""
+    environment = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "NEWSDESK_DATA_DIR": str(tmp_path / "data"),
+        **env,
+    }
+    return subprocess.run(
+        [str(NEWSDESK), *args],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_help_lists_newsdesk_and_django_commands(tmp_path: Path) -> None:
+    result = _newsdesk(tmp_path, "--help")
+    assert result.returncode == 0, result.stderr
+    for command in ("import", "demo", "serve", "migrate", "check"):
+        assert command in result.stdout
+
+
+def test_import_help_explains_the_options(tmp_path: Path) -> None:
+    result = _newsdesk(tmp_path, "import", "--help")
+    assert result.returncode == 0, result.stderr
+    assert "PATH" in result.stdout
+    assert "--publish" in result.stdout and "--draft" in result.stdout
+
+
+def test_check_passes_with_the_defaults(tmp_path: Path) -> None:
+    result = _newsdesk(tmp_path, "check")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "data" / "secret_key").is_file()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DEBUG", "maybe"),
+        ("TIME_ZONE", "Mars/Base"),
+        ("DATABASE_URL", "nonsense://x"),
+        ("SITE_URL", "ftp://x"),
+        ("SECRET_KEY", "too-short"),
+        ("NEWSDESK_TRUSTED_PROXIES", "many"),
+    ],
+)
+def test_malformed_environment_stops_with_the_variable_named(
+    tmp_path: Path, name: str, value: str
+) -> None:
+    result = _newsdesk(tmp_path, "check", **{name: value})
+    assert result.returncode != 0
+    assert f"newsdesk: configuration error: {name}" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,57 @@
+"""The demo publication: sample articles and an admin login (newsdesk.core.demo)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.test.utils import override_settings
+
+from newsdesk.core.demo import ADMIN_USERNAME, demo_admin_ensure, demo_content_load
+from newsdesk.news.models import ArticlePage, Author, Topic
+
+
+def test_demo_content_is_a_publication_and_loads_once(client: Client, db: None) -> None:
+    loaded = demo_content_load()
+    published = ArticlePage.objects.published()
+    assert loaded == published.count() >= 30
+    assert Topic.objects.filter(articles__in=published).distinct().count() >= 5
+    assert Author.objects.filter(articles__in=published).distinct().count() >= 3
+    assert Topic.objects.exclude(description="").count() >= 5
+    # Dates spread over about two weeks, all in the past.
+    dates = sorted(published.values_list("first_published_at", flat=True))
+    assert (dates[-1] - dates[0]).days >= 7
+    # Idempotent: a second load adds nothing.
+    assert demo_content_load() == 0
+    assert ArticlePage.objects.count() == loaded
+    # And the site shows it.
+    assert client.get("/").status_code == 200
+    assert client.get(published.first().url).status_code == 200
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Iterator[Path]:
+    with override_settings(DATA_DIR=tmp_path):
+        yield tmp_path
+
+
+def test_demo_admin_can_log_in_and_keeps_its_password(
+    client: Client, db: None, data_dir: Path
+) -> None:
+    username, password = demo_admin_ensure()
+    assert username == ADMIN_USERNAME
+    user = get_user_model().objects.get(username=username)
+    assert user.is_staff and user.is_superuser
+    assert client.login(username=username, password=password)
+    assert client.get("/admin/").status_code == 200
+    assert demo_admin_ensure() == (username, password)
+    assert (data_dir / "demo-admin-password").stat().st_mode & 0o777 == 0o600
+
+
+def test_demo_admin_password_is_not_guessable(db: None, data_dir: Path) -> None:
+    _, password = demo_admin_ensure()
+    assert len(password) >= 12
+    assert not Client().login(username=ADMIN_USERNAME, password="admin")
