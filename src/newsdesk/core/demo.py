@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import secrets
 from datetime import timedelta
@@ -16,6 +17,7 @@ from django.utils import timezone
 from newsdesk.importers.jsonl import parse_record
 from newsdesk.news.models import ArticlePage, Topic
 from newsdesk.news.services import article_save, home_page_ensure
+from newsdesk.related.triggers import refresh_deferred
 
 DEMO_SOURCE = "demo"
 ADMIN_USERNAME = "admin"
@@ -34,11 +36,15 @@ def demo_articles_path() -> Path:
     return Path(str(resources.files("newsdesk.demo").joinpath("articles.jsonl")))
 
 
-@transaction.atomic
 def demo_content_load() -> int:
     """Load the sample articles once; dates are relative to the first load. Returns how many."""
     if ArticlePage.objects.filter(import_source=DEMO_SOURCE).exists():
         return 0
+    with refresh_deferred(), transaction.atomic():
+        return _demo_articles_save()
+
+
+def _demo_articles_save() -> int:
     home = home_page_ensure()
     if not home.intro:
         home.intro = "News from Harrowgate Bay, on the coast where the River Wend meets the sea"
@@ -53,7 +59,7 @@ def demo_content_load() -> int:
         days_ago = float(record.pop("days_ago"))
         record["published"] = (now - timedelta(days=days_ago)).isoformat()
         data = parse_record(path, number, record)
-        data = type(data)(**{**data.__dict__, "source": DEMO_SOURCE})
+        data = dataclasses.replace(data, source=DEMO_SOURCE)
         article_save(data=data, publish=True, home=home)
         count += 1
     for name, description in TOPIC_DESCRIPTIONS.items():

@@ -18,6 +18,7 @@ from newsdesk.importers.jsonl import parse_jsonl
 from newsdesk.importers.markdown import parse_markdown
 from newsdesk.importers.plaintext import parse_plaintext
 from newsdesk.news.services import SaveResult, article_save, home_page_ensure
+from newsdesk.related.triggers import refresh_deferred
 
 PARSERS: dict[str, Callable[[Path, str | None], ParsedFile]] = {
     "jsonl": parse_jsonl,
@@ -102,7 +103,7 @@ def import_paths(
     """Import the files; raises ``ImportFailure`` before writing anything if one is malformed."""
     parsed = parse_files(paths)
     report = ImportReport(files=len(parsed))
-    with transaction.atomic():
+    with refresh_deferred(), transaction.atomic():
         home = home_page_ensure()
         for parsed_file in parsed:
             for data in parsed_file.articles:

@@ -26,6 +26,9 @@ STREAM_CHUNK = 2000
 _lock = threading.Lock()
 _index: SimilarityIndex | None = None
 _synced_at: datetime | None = None
+# The version of each signature this process applied: re-read rows (the overlap) that did not
+# change since are skipped, so a burst of publishes does not re-apply the same rows again.
+_applied: dict[int, datetime] = {}
 
 
 def document_from(row: ArticleSignature) -> Document:
@@ -41,10 +44,14 @@ def _load_all() -> SimilarityIndex:
     rows = (
         ArticleSignature.objects.filter(active=True)
         .order_by("article_id")
-        .only("article_id", "terms", "weights", "published_day")
+        .only("article_id", "terms", "weights", "published_day", "updated_at")
     )
+    _applied.clear()
+    documents = []
     # iterator(): stream rows in chunks, so the Python objects of 100,000 rows never coexist.
-    documents = [document_from(row) for row in rows.iterator(chunk_size=STREAM_CHUNK)]
+    for row in rows.iterator(chunk_size=STREAM_CHUNK):
+        documents.append(document_from(row))
+        _applied[row.article_id] = row.updated_at
     return SimilarityIndex(documents)
 
 
@@ -57,6 +64,9 @@ def current_index(*, rebuild: bool = False) -> SimilarityIndex:
             return _index
         changed = ArticleSignature.objects.filter(updated_at__gte=_synced_at - SYNC_OVERLAP)
         for row in changed.iterator(chunk_size=STREAM_CHUNK):
+            if _applied.get(row.article_id) == row.updated_at:
+                continue
+            _applied[row.article_id] = row.updated_at
             if row.active:
                 _index.upsert(document_from(row))
             else:
@@ -72,3 +82,4 @@ def forget() -> None:
     global _index, _synced_at
     with _lock:
         _index, _synced_at = None, None
+        _applied.clear()

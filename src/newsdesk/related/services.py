@@ -21,6 +21,9 @@ from newsdesk.related.text import signature
 
 # When an article changes, the lists it might enter are those of its closest neighbours.
 NEIGHBOURS_TO_CHECK = 50
+# A batch of changes larger than this (and than this share of the archive) triggers a rebuild.
+BATCH_REBUILD_MIN = 50
+BATCH_REBUILD_SHARE = 0.1
 
 
 def ranking_settings() -> RankingSettings:
@@ -145,6 +148,16 @@ def related_refresh(*, article_id: int, also: Iterable[int] = ()) -> int:
         affected.add(article_id)
         affected |= _lists_it_may_enter(index, article_id)
     return lists_store(index, affected)
+
+
+def related_refresh_many(*, article_ids: Iterable[int]) -> int:
+    """Refresh after many changes at once: one by one when few, a full rebuild when the batch is
+    a large share of the archive (cheaper than thousands of single refreshes)."""
+    ids = sorted(set(article_ids))
+    indexed = ArticleSignature.objects.filter(active=True).count()
+    if len(ids) > max(BATCH_REBUILD_MIN, BATCH_REBUILD_SHARE * indexed):
+        return related_rebuild()
+    return sum(related_refresh(article_id=article_id) for article_id in ids)
 
 
 def related_rebuild(*, progress: Callable[[int, int], None] | None = None, batch: int = 500) -> int:

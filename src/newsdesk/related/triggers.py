@@ -7,16 +7,50 @@ the transaction commits; the work itself is in ``services.related_refresh``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.db import transaction
 from django.db.models.signals import pre_delete
 from wagtail.signals import page_published, page_unpublished
 
+# Inside ``refresh_deferred()`` changes are collected instead of refreshed one by one.
+_deferred: ContextVar[set[int] | None] = ContextVar("related_deferred", default=None)
+
+
+@contextmanager
+def refresh_deferred() -> Iterator[None]:
+    """Collect the articles changed inside the block and refresh them together afterwards.
+
+    An import of thousands of articles would otherwise refresh lists thousands of times; one
+    batched refresh (a full rebuild when the batch is large) gives the same lists.
+    """
+    if _deferred.get() is not None:  # already deferring: the outer block refreshes
+        yield
+        return
+    changed: set[int] = set()
+    token = _deferred.set(changed)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+    if changed:
+        from newsdesk.related.tasks import refresh_related_many
+
+        ids = sorted(changed)
+        transaction.on_commit(lambda: refresh_related_many.enqueue(article_ids=ids))
+
 
 def _enqueue(article_id: int, also: list[int] | None = None) -> None:
     from newsdesk.related.tasks import refresh_related
 
+    deferred = _deferred.get()
+    if deferred is not None:
+        deferred.add(article_id)
+        deferred.update(also or [])
+        return
     transaction.on_commit(lambda: refresh_related.enqueue(article_id=article_id, also=also or []))
 
 
