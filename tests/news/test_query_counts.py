@@ -71,6 +71,7 @@ def archive(django_db_setup: None, django_db_blocker: Any) -> Iterator[Archive]:
             "topic rss": "/topics/council/feed/rss/",
             "topic atom": "/topics/council/feed/atom/",
             "news sitemap": "/news-sitemap.xml",
+            "sitemap": "/sitemap.xml",
         }
         client = Client()
         small = {name: _warm_count(client, url) for name, url in urls.items()}
@@ -102,6 +103,7 @@ def test_the_archive_has_500_published_articles(archive: Archive) -> None:
         "topic rss",
         "topic atom",
         "news sitemap",
+        "sitemap",
     ],
 )
 def test_query_count_does_not_grow_with_the_archive(
