@@ -143,3 +143,17 @@ STORIES = [
     ),
 ]
 SUBJECT = {story.key: story.subject for story in STORIES}
+
+
+def repost_of(story: Story) -> Story:
+    """The same story posted again with a corrected figure and a changed headline word."""
+    return Story(
+        story.key + "-repost",
+        story.subject,
+        story.title.replace("approved", "given the go-ahead"),
+        story.dek,
+        story.body.replace("twelve million", "thirteen million").replace(
+            "four hundred", "four hundred and fifty"
+        ),
+        story.topic,
+    )

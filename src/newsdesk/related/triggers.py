@@ -13,7 +13,8 @@ from contextvars import ContextVar
 from typing import Any
 
 from django.db import transaction
-from django.db.models.signals import pre_delete
+from django.db.models.signals import post_delete, post_save, pre_delete
+from wagtail.models import Page, PageViewRestriction
 from wagtail.signals import page_published, page_unpublished
 
 # Inside ``refresh_deferred()`` changes are collected instead of refreshed one by one.
@@ -69,9 +70,38 @@ def _on_delete(sender: type, instance: Any, **kwargs: Any) -> None:
     _enqueue(instance.pk, also=sources)
 
 
+def _on_privacy_change(sender: type, instance: Any, **kwargs: Any) -> None:
+    # Fix: Wagtail's privacy dialog adds or removes a view restriction without publishing, so no
+    # page signal is sent; a page made private stayed in the index (a hole in the lists it was
+    # in), and one made public again never came back until a full rebuild. A restriction covers
+    # the page and everything below it, hence all the articles under its path.
+    from newsdesk.news.models import ArticlePage
+    from newsdesk.related.tasks import refresh_related_many
+
+    page = Page.objects.filter(pk=instance.page_id).only("path").first()
+    if page is None:  # the page is being deleted: its own pre_delete handles it
+        return
+    ids = sorted(
+        ArticlePage.objects.filter(path__startswith=page.path).values_list("pk", flat=True)
+    )
+    if len(ids) == 1:
+        _enqueue(ids[0])
+        return
+    deferred = _deferred.get()
+    if deferred is not None:
+        deferred.update(ids)
+    elif ids:
+        transaction.on_commit(lambda: refresh_related_many.enqueue(article_ids=ids))
+
+
 def connect() -> None:
     from newsdesk.news.models import ArticlePage
 
     page_published.connect(_on_change, sender=ArticlePage, dispatch_uid="related-published")
     page_unpublished.connect(_on_change, sender=ArticlePage, dispatch_uid="related-unpublished")
     pre_delete.connect(_on_delete, sender=ArticlePage, dispatch_uid="related-deleted")
+    for signal, uid in (
+        (post_save, "related-privacy-saved"),
+        (post_delete, "related-privacy-gone"),
+    ):
+        signal.connect(_on_privacy_change, sender=PageViewRestriction, dispatch_uid=uid)

@@ -1,0 +1,157 @@
+"""Ranking: never the article itself, never unpublished pages, no near-duplicates, recency,
+and lists from text alone."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+from wagtail.models import PageViewRestriction
+
+from newsdesk.news.models import ArticlePage
+from newsdesk.related.engine import NEAR_DUPLICATE, RankingSettings, rank_many
+from newsdesk.related.index import SimilarityIndex
+from newsdesk.related.models import ArticleSignature, RelatedLink
+from newsdesk.related.services import related_rebuild
+from tests.related.conftest import Newsroom, stored_list
+from tests.related.stories import STORIES, SUBJECT, repost_of
+from tests.related.test_index import story_document
+
+SETTINGS = RankingSettings(limit=5)
+FLOOD_APPROVED, FLOOD_WORKS, FLOOD_COST = 0, 1, 2
+REPOST = 99
+
+
+def ranked(index: SimilarityIndex, doc_id: int, settings: RankingSettings = SETTINGS) -> dict:
+    result = next(iter(rank_many(index, [doc_id], settings)))
+    return dict(result.related)
+
+
+def test_never_the_article_itself() -> None:
+    index = SimilarityIndex([story_document(n, s) for n, s in enumerate(STORIES)])
+    lists = {r.doc_id: r.related for r in rank_many(index, range(len(STORIES)), SETTINGS)}
+    assert set(lists) == set(range(len(STORIES)))
+    for doc_id, related in lists.items():
+        assert related, doc_id
+        assert doc_id not in dict(related)
+        scores = [score for _, score in related]
+        assert scores == sorted(scores, reverse=True)
+
+
+def test_a_repost_is_not_related_to_its_original_nor_listed_twice() -> None:
+    documents = [story_document(n, s) for n, s in enumerate(STORIES)]
+    documents.append(story_document(REPOST, repost_of(STORIES[FLOOD_APPROVED])))
+    index = SimilarityIndex(documents)
+    # The repost really is the same story told again (so the test is about what it claims)...
+    original, copy = index.tfidf_rows(np.array([FLOOD_APPROVED, len(STORIES)]))
+    assert (original @ copy.T).toarray()[0, 0] >= NEAR_DUPLICATE
+    # ...so neither is offered to readers of the other,
+    assert REPOST not in ranked(index, FLOOD_APPROVED)
+    assert FLOOD_APPROVED not in ranked(index, REPOST)
+    # and the other flood stories show one of the two, not both, yet still fill the list.
+    for other in (FLOOD_WORKS, FLOOD_COST):
+        related = ranked(index, other)
+        assert len({FLOOD_APPROVED, REPOST} & set(related)) == 1
+        assert len(related) >= 2
+
+
+def test_equal_text_closer_in_time_ranks_higher() -> None:
+    day = 20000.0
+    for near_id, far_id in ((50, 51), (51, 50)):  # not an accident of ids or insertion order
+        documents = [story_document(n, s) for n, s in enumerate(STORIES)]
+        query = story_document(FLOOD_WORKS, STORIES[FLOOD_WORKS])
+        documents[FLOOD_WORKS] = type(query)(query.doc_id, day, query.terms, query.weights)
+        same_text = story_document(0, STORIES[FLOOD_COST])
+        del documents[FLOOD_COST]  # the two below are its only copies
+        for doc_id, when in ((near_id, day - 2), (far_id, day - 200)):
+            documents.append(type(same_text)(doc_id, when, same_text.terms, same_text.weights))
+        index = SimilarityIndex(documents)
+        wide = RankingSettings(limit=len(documents))
+        # Alone in the index (the other removed), each is offered; the nearer scores higher.
+        index.remove(far_id)
+        near_score = ranked(index, FLOOD_WORKS, wide)[near_id]
+        index.upsert(type(same_text)(far_id, day - 200, same_text.terms, same_text.weights))
+        index.remove(near_id)
+        far_score = ranked(index, FLOOD_WORKS, wide)[far_id]
+        assert near_score > far_score
+        # Together they are near-duplicates: only the nearer one makes the list.
+        index.upsert(type(same_text)(near_id, day - 2, same_text.terms, same_text.weights))
+        related = ranked(index, FLOOD_WORKS, wide)
+        assert near_id in related
+        assert far_id not in related
+
+
+def test_recency_preference_is_configurable() -> None:
+    documents = [story_document(n, s) for n, s in enumerate(STORIES)]
+    moved = documents[FLOOD_COST]
+    documents[FLOOD_COST] = type(moved)(moved.doc_id, moved.day - 365, moved.terms, moved.weights)
+    index = SimilarityIndex(documents)
+    fresh = ranked(index, FLOOD_APPROVED, RankingSettings(half_life_days=10))[FLOOD_COST]
+    timeless = ranked(index, FLOOD_APPROVED, RankingSettings(half_life_days=36500))[FLOOD_COST]
+    # A year apart, the story still counts (the floor), but for less when news goes stale fast.
+    assert 0 < fresh < timeless
+
+
+def test_lists_come_from_text_alone(newsroom: Newsroom) -> None:
+    for n, story in enumerate(STORIES):
+        newsroom.publish(story, age=timedelta(days=n + 1), with_topics=False)
+    assert not ArticlePage.objects.filter(topics__isnull=False).exists()
+    for key, article in newsroom.articles.items():
+        top_two = stored_list(article)[:2]
+        assert [SUBJECT[newsroom.key_of(t)] for t in top_two] == [SUBJECT[key]] * 2, key
+
+
+def _everywhere(article: ArticlePage) -> bool:
+    return (
+        RelatedLink.objects.filter(target=article).exists()
+        or ArticleSignature.objects.filter(article_id=article.pk, active=True).exists()
+    )
+
+
+def test_drafts_and_scheduled_articles_are_never_offered(published: Newsroom) -> None:
+    flood = STORIES[FLOOD_APPROVED]
+    draft = published.publish(repost_of(flood), publish=False)
+    scheduled = published.publish(flood, age=-timedelta(days=3))
+    assert not draft.live
+    assert not ArticlePage.objects.get(pk=scheduled.pk).live
+    assert not _everywhere(draft)
+    assert not _everywhere(scheduled)
+    related_rebuild()  # nor after a full rebuild
+    assert not _everywhere(draft)
+    assert not _everywhere(scheduled)
+
+
+def test_private_articles_are_never_offered(
+    published: Newsroom, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> None:
+    approved, works = published.articles["flood-approved"], published.articles["flood-works"]
+    assert works.pk in stored_list(approved)
+    with django_capture_on_commit_callbacks(execute=True):
+        PageViewRestriction.objects.create(
+            page=works, restriction_type=PageViewRestriction.PASSWORD, password="secret"
+        )
+        works.save_revision().publish()  # an editor makes the page private, then publishes
+    assert not _everywhere(works)
+    # The flood story that remains still heads the list it shared with the private one.
+    assert stored_list(approved)[:1] == [published.articles["flood-cost"].pk]
+    related_rebuild()
+    assert not _everywhere(works)
+
+
+def test_privacy_changes_alone_update_the_lists(
+    published: Newsroom, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> None:
+    # Wagtail's privacy dialog changes a page's view restriction without publishing it, so no
+    # page_published/page_unpublished signal is sent.
+    approved, works = published.articles["flood-approved"], published.articles["flood-works"]
+    before = stored_list(approved)
+    with django_capture_on_commit_callbacks(execute=True):
+        restriction = PageViewRestriction.objects.create(
+            page=works, restriction_type=PageViewRestriction.PASSWORD, password="secret"
+        )
+    assert not _everywhere(works)
+    with django_capture_on_commit_callbacks(execute=True):
+        restriction.delete()  # public again
+    assert stored_list(approved) == before
