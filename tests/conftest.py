@@ -25,3 +25,15 @@ def make_article(home: HomePage) -> Callable[..., ArticlePage]:
         return article_create(home, title, **options)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _fresh_fragment_cache() -> None:
+    """Page fragments are cached per publication version, and a rolled-back test leaves the
+    version where it found it: without this, one test's cached fragments would serve the next."""
+    from django.core.cache import cache
+
+    from newsdesk.news import versioning
+
+    cache.clear()
+    versioning.forget()

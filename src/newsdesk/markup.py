@@ -11,8 +11,27 @@ import nh3
 from markdown_it import MarkdownIt
 
 ALLOWED_TAGS = frozenset(
-    {"p", "h2", "h3", "h4", "strong", "b", "em", "i", "a", "ul", "ol", "li", "blockquote",
-     "hr", "br", "code", "pre", "sup", "sub"}
+    {
+        "p",
+        "h2",
+        "h3",
+        "h4",
+        "strong",
+        "b",
+        "em",
+        "i",
+        "a",
+        "ul",
+        "ol",
+        "li",
+        "blockquote",
+        "hr",
+        "br",
+        "code",
+        "pre",
+        "sup",
+        "sub",
+    }
 )
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 ALLOWED_URL_SCHEMES = frozenset({"http", "https", "mailto"})

@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "newsdesk.core.middleware.SecurityHeadersMiddleware",
+    "newsdesk.core.middleware.CachedSiteMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 
@@ -198,5 +199,7 @@ NEWSDESK_PAGE_SIZE = 20
 NEWSDESK_RECENT_COUNT = 5
 NEWSDESK_RELATED_COUNT = 5
 # Related stories: after this many days apart, two stories' time factor has halved.
-NEWSDESK_RELATED_HALF_LIFE_DAYS = env_int("NEWSDESK_RELATED_HALF_LIFE_DAYS", 30, minimum=1, maximum=36500)
+NEWSDESK_RELATED_HALF_LIFE_DAYS = env_int(
+    "NEWSDESK_RELATED_HALF_LIFE_DAYS", 30, minimum=1, maximum=36500
+)
 NEWSDESK_WORDS_PER_MINUTE = 230

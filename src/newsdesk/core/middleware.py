@@ -36,3 +36,25 @@ class SecurityHeadersMiddleware:
             response["Content-Security-Policy"] = ADMIN_POLICY if admin else PUBLIC_POLICY
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         return response
+
+
+class CachedSiteMiddleware:
+    """Resolve the Wagtail Site of a request from a cache instead of a query per request.
+
+    Wagtail looks the Site up on every page view (``Site.find_for_request``) and keeps it on the
+    request; setting it here first means the lookup runs once per host and publication version.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from wagtail.models import Site
+
+        from newsdesk.news.versioning import cached
+
+        host = request._get_raw_host()  # what Wagtail itself matches on
+        site = cached(f"site:{host}:{request.get_port()}", lambda: Site._find_for_request(request))
+        if site is not None:
+            request._wagtail_site = site
+        return self.get_response(request)

@@ -65,8 +65,9 @@ def read_text(path: Path) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def clean_line(value: Any, *, field: str, path: Path, line: int | None, limit: int,
-               required: bool = False) -> str:
+def clean_line(
+    value: Any, *, field: str, path: Path, line: int | None, limit: int, required: bool = False
+) -> str:
     """A one-line text field: whitespace folded, control characters refused, length checked."""
     if value is None:
         value = ""

@@ -22,8 +22,18 @@ from newsdesk.importers.base import (
 from newsdesk.markup import markdown_to_html
 from newsdesk.news.services import ArticleInput
 
-KNOWN_KEYS = {"id", "title", "body", "seo_title", "dek", "slug", "published", "tags", "authors",
-              "topic"}
+KNOWN_KEYS = {
+    "id",
+    "title",
+    "body",
+    "seo_title",
+    "dek",
+    "slug",
+    "published",
+    "tags",
+    "authors",
+    "topic",
+}
 
 
 def parse_record(path: Path, line: int, record: object) -> ArticleInput:
@@ -39,23 +49,37 @@ def parse_record(path: Path, line: int, record: object) -> ArticleInput:
     if external_id is not None and not isinstance(external_id, str | int):
         raise ImportFailure(path, line, "'id' must be text or a number")
     article = ArticleInput(
-        title=clean_line(record.get("title"), field="title", path=path, line=line,
-                         limit=MAX_TITLE_CHARS, required=True),
-        seo_title=clean_line(record.get("seo_title"), field="seo_title", path=path, line=line,
-                             limit=MAX_TITLE_CHARS),
+        title=clean_line(
+            record.get("title"),
+            field="title",
+            path=path,
+            line=line,
+            limit=MAX_TITLE_CHARS,
+            required=True,
+        ),
+        seo_title=clean_line(
+            record.get("seo_title"), field="seo_title", path=path, line=line, limit=MAX_TITLE_CHARS
+        ),
         dek=clean_line(record.get("dek"), field="dek", path=path, line=line, limit=MAX_DEK_CHARS),
         slug=clean_slug(record.get("slug"), path=path, line=line),
         published_at=clean_date(record.get("published"), field="published", path=path, line=line),
         # "topic" (one name) is accepted beside "tags" (several), as topic-labelled datasets use it.
         topics=clean_names(
             record.get("tags") or ([record["topic"]] if record.get("topic") else None),
-            field="tags", path=path, line=line,
+            field="tags",
+            path=path,
+            line=line,
         ),
         authors=clean_names(record.get("authors"), field="authors", path=path, line=line),
         body_html=check_body(markdown_to_html(body), path=path, line=line),
         source="jsonl",
-        external_id=clean_line("" if external_id is None else str(external_id), field="id",
-                               path=path, line=line, limit=255),
+        external_id=clean_line(
+            "" if external_id is None else str(external_id),
+            field="id",
+            path=path,
+            line=line,
+            limit=255,
+        ),
     )
     return with_identity(article)
 

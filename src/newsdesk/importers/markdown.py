@@ -26,8 +26,19 @@ from newsdesk.news.services import ArticleInput
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.DOTALL)
 _FIRST_H1 = re.compile(r"\A\s*#[ \t]+(.+?)[ \t#]*(?:\n|\Z)")
-KNOWN_KEYS = {"title", "seo_title", "dek", "slug", "date", "published", "tags", "topics",
-              "authors", "author", "id"}
+KNOWN_KEYS = {
+    "title",
+    "seo_title",
+    "dek",
+    "slug",
+    "date",
+    "published",
+    "tags",
+    "topics",
+    "authors",
+    "author",
+    "id",
+}
 
 
 def _front_matter(path: Path, text: str) -> tuple[dict, str, int]:
@@ -50,7 +61,7 @@ def _front_matter(path: Path, text: str) -> tuple[dict, str, int]:
     if unknown:
         raise ImportFailure(path, 2, f"unknown front matter keys: {', '.join(unknown)}")
     body_start_line = match.group(0).count("\n") + 1
-    return data, text[match.end():], body_start_line
+    return data, text[match.end() :], body_start_line
 
 
 def parse_markdown(path: Path, text: str | None = None) -> ParsedFile:
@@ -61,26 +72,32 @@ def parse_markdown(path: Path, text: str | None = None) -> ParsedFile:
         heading = _FIRST_H1.match(body)
         if heading:
             title = heading.group(1)
-            body = body[heading.end():]
+            body = body[heading.end() :]
     if not title:
         raise ImportFailure(path, 1, "no headline: add 'title:' front matter or a '# Heading' line")
     authors = meta.get("authors", meta.get("author"))
     article = ArticleInput(
-        title=clean_line(title, field="title", path=path, line=2, limit=MAX_TITLE_CHARS,
-                         required=True),
-        seo_title=clean_line(meta.get("seo_title"), field="seo_title", path=path, line=2,
-                             limit=MAX_TITLE_CHARS),
+        title=clean_line(
+            title, field="title", path=path, line=2, limit=MAX_TITLE_CHARS, required=True
+        ),
+        seo_title=clean_line(
+            meta.get("seo_title"), field="seo_title", path=path, line=2, limit=MAX_TITLE_CHARS
+        ),
         dek=clean_line(meta.get("dek"), field="dek", path=path, line=2, limit=MAX_DEK_CHARS),
         slug=clean_slug(meta.get("slug"), path=path, line=2),
-        published_at=clean_date(meta.get("date", meta.get("published")), field="date",
-                                path=path, line=2),
+        published_at=clean_date(
+            meta.get("date", meta.get("published")), field="date", path=path, line=2
+        ),
         topics=clean_names(meta.get("tags", meta.get("topics")), field="tags", path=path, line=2),
         authors=clean_names(authors, field="authors", path=path, line=2),
         body_html=check_body(markdown_to_html(body), path=path, line=body_line),
         source="markdown",
         external_id=clean_line(
-            str(meta["id"]) if meta.get("id") is not None else "", field="id", path=path,
-            line=2, limit=255,
+            str(meta["id"]) if meta.get("id") is not None else "",
+            field="id",
+            path=path,
+            line=2,
+            limit=255,
         ),
     )
     return ParsedFile(path=path, format="markdown", articles=[with_identity(article)])

@@ -45,7 +45,7 @@ FURNITURE = frozenset(
 MAX_HEADING_CHARS = 100
 MAX_HEADING_WORDS = 14
 # Sentence-ending punctuation; a line ending in one of these is prose, not a heading.
-_FINAL_PUNCTUATION = tuple(".!?:;,…\"”’)")
+_FINAL_PUNCTUATION = tuple('.!?:;,…"”’)')
 
 
 def _norm(line: str) -> str:
@@ -97,10 +97,17 @@ def parse_plaintext(path: Path, text: str | None = None) -> ParsedFile:
     if "\n" in seo_title or "\n" in headline:
         bad = seo_line if "\n" in seo_title else headline_line
         raise ImportFailure(path, bad, "the title and the headline must each be one line")
-    seo_title = clean_line(seo_title, field="title line", path=path, line=seo_line,
-                           limit=MAX_TITLE_CHARS)
-    headline = clean_line(headline, field="headline", path=path, line=headline_line,
-                          limit=MAX_TITLE_CHARS, required=True)
+    seo_title = clean_line(
+        seo_title, field="title line", path=path, line=seo_line, limit=MAX_TITLE_CHARS
+    )
+    headline = clean_line(
+        headline,
+        field="headline",
+        path=path,
+        line=headline_line,
+        limit=MAX_TITLE_CHARS,
+        required=True,
+    )
     body = blocks[2:]
     parts: list[str] = []
     for index, (_line, block) in enumerate(body):

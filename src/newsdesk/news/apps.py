@@ -5,3 +5,8 @@ class NewsConfig(AppConfig):
     name = "newsdesk.news"
     label = "news"
     verbose_name = "News"
+
+    def ready(self) -> None:
+        from newsdesk.news import invalidation
+
+        invalidation.connect()

@@ -7,14 +7,15 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from modelcluster.fields import ParentalManyToManyField
 from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
 from wagtail.fields import RichTextField
 from wagtail.models import Page, PageManager
 from wagtail.search import index
+from wagtail.url_routing import RouteResult
 
-from newsdesk.news.queries import ArticleQuerySet, is_due
+from newsdesk.news.queries import ArticleQuerySet, is_due, restricted_paths
 from newsdesk.news.rendering import BodyRendering, render_body
 
 # Features of the body editor: headed sections (h2/h3), lists, quotes, links, images.
@@ -22,9 +23,24 @@ BODY_FEATURES = ["h2", "h3", "bold", "italic", "link", "ol", "ul", "blockquote",
 
 # Paths served by newsdesk's own views; an article with one of these slugs would be unreachable.
 RESERVED_SLUGS = frozenset(
-    {"admin", "django-admin", "topics", "authors", "search", "feed", "static", "media",
-     "sitemap.xml", "news-sitemap.xml", "robots.txt", "documents", "images", "newsletter",
-     "subscribe", "api"}
+    {
+        "admin",
+        "django-admin",
+        "topics",
+        "authors",
+        "search",
+        "feed",
+        "static",
+        "media",
+        "sitemap.xml",
+        "news-sitemap.xml",
+        "robots.txt",
+        "documents",
+        "images",
+        "newsletter",
+        "subscribe",
+        "api",
+    }
 )
 
 
@@ -67,6 +83,21 @@ class HomePage(Page):
     subpage_types = ["news.ArticlePage"]
     parent_page_types = ["wagtailcore.Page"]
     max_count = 1
+
+    def route(self, request: HttpRequest, path_components: list[str]) -> RouteResult:
+        """Find an article in one query: Wagtail's default takes two (the child page, then its
+        specific type) on every article view."""
+        if len(path_components) == 1:
+            article = (
+                ArticlePage.objects.child_of(self)
+                .filter(slug=path_components[0], live=True)
+                .first()
+            )
+            if article is None:
+                raise Http404
+            article._cached_parent_obj = self
+            return article.route(request, [])
+        return super().route(request, path_components)
 
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
         from newsdesk.news.selectors import article_page_of
@@ -112,7 +143,7 @@ class ArticlePage(Page):
                 InlinePanel("related_exclusions", label="Excluded story"),
             ],
             heading="Related Stories",
-            help_text="Chosen automatically; pinned stories come first, excluded ones never appear.",
+            help_text="Chosen automatically. Pinned stories come first; excluded ones never show.",
         ),
     ]
     search_fields = [
@@ -153,15 +184,37 @@ class ArticlePage(Page):
             return []
         return super().get_sitemap_urls(request)
 
+    def get_view_restrictions(self) -> Any:
+        """Wagtail checks these on every view with two queries; the restricted subtrees are
+        cached, so an article outside all of them needs none."""
+        if not any(self.path.startswith(path) for path in restricted_paths()):
+            return []
+        return super().get_view_restrictions()
+
     @property
     def browser_title(self) -> str:
         return self.seo_title or self.title
 
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        from newsdesk.news.selectors import article_authors, article_topics, related_articles
+        from newsdesk.news.selectors import article_furniture
 
         context = super().get_context(request, *args, **kwargs)
-        context["topics"] = article_topics(self)
-        context["authors"] = article_authors(self)
-        context["related"] = related_articles(self, limit=5)
+        # A preview shows unsaved changes, which no cache may serve or keep.
+        furniture = article_furniture(self, use_cache=not getattr(request, "is_preview", False))
+        context["topics"] = furniture.topics
+        context["authors"] = furniture.authors
+        context["related"] = furniture.related
         return context
+
+
+class PublicationVersion(models.Model):
+    """One row whose number goes up whenever anything readers may see changes.
+
+    Fragments every page shares (topic navigation, Recent Articles, article counts) are cached
+    per process under this number, so a publish anywhere retires them everywhere.
+    """
+
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"publication version {self.value}"

@@ -21,6 +21,18 @@ def is_due(first_published_at: datetime | None) -> bool:
     return first_published_at is not None and first_published_at <= timezone.now()
 
 
+def restricted_paths() -> tuple[str, ...]:
+    """Tree paths of pages with a view restriction (login, password, groups)."""
+    from wagtail.models import PageViewRestriction
+
+    from newsdesk.news.versioning import cached
+
+    return cached(
+        "restricted-paths",
+        lambda: tuple(PageViewRestriction.objects.values_list("page__path", flat=True)),
+    )
+
+
 class ArticleQuerySet(PageQuerySet):
     def published(self) -> ArticleQuerySet:
         """Live, not behind a view restriction, and with a publication date that has come.
@@ -29,7 +41,12 @@ class ArticleQuerySet(PageQuerySet):
         a scheduled page non-live until its go-live time). The date check also hides articles
         imported with a future date, which are live but not yet due.
         """
-        return self.live().public().filter(first_published_at__lte=timezone.now())
+        queryset = self.live().filter(first_published_at__lte=timezone.now())
+        # What Wagtail's public() does, with the restricted subtrees cached (public() reads
+        # them from the database on every call, several times per page).
+        for path in restricted_paths():
+            queryset = queryset.exclude(path__startswith=path)
+        return queryset
 
     def newest_first(self) -> ArticleQuerySet:
         return self.order_by("-first_published_at", "-pk")

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
 from django.core.paginator import Page as PaginatorPage
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db import models
+from django.db.models import Exists, OuterRef, Prefetch
 
 from newsdesk.news.models import ArticlePage, Author, Topic
 from newsdesk.news.queries import ArticleQuerySet
+from newsdesk.news.versioning import cached
 
 # Search queries longer than this are cut: nobody types more, and long queries are costly.
 MAX_SEARCH_CHARS = 200
@@ -27,30 +30,60 @@ def published_articles() -> ArticleQuerySet:
     )
 
 
-def _page_of(queryset: ArticleQuerySet, number: str | int | None) -> PaginatorPage:
+class _CountedPaginator(Paginator):
+    """A paginator whose total is known in advance (counting the archive costs more than
+    rendering the page, so the count is cached per publication version)."""
+
+    def __init__(self, object_list: ArticleQuerySet, per_page: int, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self.__dict__["count"] = count  # fills Paginator.count's cached_property
+
+
+def _page_of(queryset: ArticleQuerySet, number: str | int | None, key: str) -> PaginatorPage:
+    count = cached(f"count:{key}", queryset.count)
     # get_page() turns a malformed or out-of-range page number into the nearest valid page.
-    return Paginator(queryset, settings.NEWSDESK_PAGE_SIZE).get_page(number)
+    return _CountedPaginator(queryset, settings.NEWSDESK_PAGE_SIZE, count).get_page(number)
+
+
+def _tagged(through: type[models.Model], column: str, value: int) -> Exists:
+    # EXISTS rather than a join: newest-first pages then walk the date index and stop after one
+    # page of matches, instead of sorting every tagged article.
+    return Exists(through.objects.filter(articlepage_id=OuterRef("pk"), **{column: value}))
 
 
 def article_page_of(number: str | int | None) -> PaginatorPage:
-    return _page_of(published_articles(), number)
+    return _page_of(published_articles(), number, "all")
 
 
 def topic_article_page_of(topic: Topic, number: str | int | None) -> PaginatorPage:
-    return _page_of(published_articles().filter(topics=topic), number)
+    articles = published_articles().filter(
+        _tagged(ArticlePage.topics.through, "topic_id", topic.pk)
+    )
+    return _page_of(articles, number, f"topic:{topic.pk}")
 
 
 def author_article_page_of(author: Author, number: str | int | None) -> PaginatorPage:
-    return _page_of(published_articles().filter(authors=author), number)
+    articles = published_articles().filter(
+        _tagged(ArticlePage.authors.through, "author_id", author.pk)
+    )
+    return _page_of(articles, number, f"author:{author.pk}")
 
 
 def recent_articles(*, exclude: ArticlePage | None = None, limit: int | None = None) -> list:
     """The newest published articles, never the page's own article."""
-    queryset = ArticlePage.objects.published().newest_first()
-    if exclude is not None and exclude.pk:
-        queryset = queryset.exclude(pk=exclude.pk)
     count = settings.NEWSDESK_RECENT_COUNT if limit is None else limit
-    return list(queryset.only("title", "slug", "url_path", "first_published_at")[:count])
+    # One cached list serves every page: one more than shown, so that dropping the page's own
+    # article still leaves enough.
+    newest = cached(
+        f"recent:{count}",
+        lambda: list(
+            ArticlePage.objects.published()
+            .newest_first()
+            .only("title", "slug", "url_path", "first_published_at")[: count + 1]
+        ),
+    )
+    excluded = exclude.pk if exclude is not None else None
+    return [article for article in newest if article.pk != excluded][:count]
 
 
 def article_topics(article: ArticlePage) -> list[Topic]:
@@ -59,6 +92,30 @@ def article_topics(article: ArticlePage) -> list[Topic]:
 
 def article_authors(article: ArticlePage) -> list[Author]:
     return list(article.authors.all())
+
+
+@dataclass(frozen=True)
+class ArticleFurniture:
+    topics: list[Topic]
+    authors: list[Author]
+    related: list[ArticlePage]
+
+
+def article_furniture(article: ArticlePage, *, use_cache: bool = True) -> ArticleFurniture:
+    """What an article page shows around the body, cached per article and publication version
+    (an edit, a publish anywhere and a related-stories refresh all change the version)."""
+
+    def compute() -> ArticleFurniture:
+        return ArticleFurniture(
+            topics=article_topics(article),
+            authors=article_authors(article),
+            related=related_articles(article, limit=settings.NEWSDESK_RELATED_COUNT),
+        )
+
+    if not use_cache:
+        return compute()
+    edited = article.last_published_at.timestamp() if article.last_published_at else 0
+    return cached(f"article:{article.pk}:{edited}", compute)
 
 
 def related_articles(article: ArticlePage, limit: int) -> list[ArticlePage]:
@@ -74,12 +131,16 @@ def related_articles(article: ArticlePage, limit: int) -> list[ArticlePage]:
     stored = stored_related(article, limit)
     if stored:
         return stored
+    topic_ids = [topic.pk for topic in article.topics.all()]
+    if not topic_ids:
+        return []
+    shares_topic = Exists(
+        ArticlePage.topics.through.objects.filter(
+            articlepage_id=OuterRef("pk"), topic_id__in=topic_ids
+        )
+    )
     queryset = (
-        ArticlePage.objects.published()
-        .filter(topics__articles=article)
-        .exclude(pk=article.pk)
-        .distinct()
-        .newest_first()
+        ArticlePage.objects.published().filter(shares_topic).exclude(pk=article.pk).newest_first()
     )
     return list(queryset.only("title", "slug", "url_path", "dek", "first_published_at")[:limit])
 
@@ -90,8 +151,12 @@ def topics_in_use() -> list[Topic]:
     Counting any article would put a topic known only from drafts or scheduled stories (a
     takeover not yet announced) in every page's navigation.
     """
-    published = ArticlePage.objects.published().values("pk")
-    return list(Topic.objects.filter(articles__in=published).distinct().only("name", "slug"))
+
+    def compute() -> list[Topic]:
+        published = ArticlePage.objects.published().filter(topics=OuterRef("pk"))
+        return list(Topic.objects.filter(Exists(published)).only("name", "slug"))
+
+    return cached("topics-in-use", compute)
 
 
 def articles_published_since(since: datetime, limit: int = 1000) -> list[ArticlePage]:

@@ -134,9 +134,9 @@ def _unchanged(article: ArticlePage, data: ArticleInput, publish: bool) -> bool:
 
 
 @transaction.atomic
-def article_save(*, data: ArticleInput, publish: bool, home: HomePage | None = None) -> tuple[
-    ArticlePage, SaveResult
-]:
+def article_save(
+    *, data: ArticleInput, publish: bool, home: HomePage | None = None
+) -> tuple[ArticlePage, SaveResult]:
     """Create or update one article; publish it, or keep the change as a draft revision.
 
     Matching is by (source, external id), else by slug, so re-running an import updates or skips
@@ -149,8 +149,9 @@ def article_save(*, data: ArticleInput, publish: bool, home: HomePage | None = N
 
     created = article is None
     if article is None:
-        article = ArticlePage(live=False, import_source=data.source,
-                              import_external_id=data.external_id)
+        article = ArticlePage(
+            live=False, import_source=data.source, import_external_id=data.external_id
+        )
     article.title = data.title
     article.seo_title = data.seo_title
     article.dek = data.dek

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from newsdesk.news.models import ArticlePage
 from newsdesk.news.rendering import plain_text
+from newsdesk.news.versioning import publication_changed
 from newsdesk.related import registry
 from newsdesk.related.engine import RankingSettings, rank_many
 from newsdesk.related.index import SimilarityIndex
@@ -99,6 +100,8 @@ def lists_store(index: SimilarityIndex, article_ids: Iterable[int]) -> int:
     with transaction.atomic():
         RelatedLink.objects.filter(source_id__in=ids).delete()
         RelatedLink.objects.bulk_create(links, batch_size=1000)
+        # Article pages cache their related stories under the publication version.
+        transaction.on_commit(publication_changed)
     return len(ids)
 
 

@@ -21,11 +21,13 @@ class Command(BaseCommand):
         parser.add_argument("paths", nargs="+", type=Path, metavar="PATH")
         mode = parser.add_mutually_exclusive_group()
         mode.add_argument(
-            "--publish", action="store_true",
+            "--publish",
+            action="store_true",
             help="Publish the articles (a future date schedules them).",
         )
         mode.add_argument(
-            "--draft", action="store_true",
+            "--draft",
+            action="store_true",
             help="Keep the articles as drafts for an editor to review (the default).",
         )
 
