@@ -142,7 +142,19 @@ STORIES = [
         "Health",
     ),
 ]
-SUBJECT = {story.key: story.subject for story in STORIES}
+# A fourth flood story, published later in the tests.
+NEW_FLOOD = Story(
+    "flood-new",
+    "flood",
+    "Avenmore flood barrier opens in Kelbridge",
+    "The tidal barrier protects riverside homes.",
+    _p(
+        "The flood defence scheme on the River Avenmore is finished: embankments and a "
+        "barrier now protect Kelbridge homes that flooded."
+    ),
+    "Environment",
+)
+SUBJECT = {story.key: story.subject for story in [*STORIES, NEW_FLOOD]}
 
 
 def repost_of(story: Story) -> Story:

@@ -8,7 +8,7 @@ import pytest
 from newsdesk.related.engine import RankingSettings, rank_many
 from newsdesk.related.index import Document, SimilarityIndex
 from newsdesk.related.text import signature
-from tests.related.stories import STORIES, SUBJECT, Story
+from tests.related.stories import NEW_FLOOD, STORIES, SUBJECT, Story
 
 SETTINGS = RankingSettings(limit=5)
 
@@ -37,15 +37,6 @@ def related_ids(index: SimilarityIndex, doc_id: int) -> list[int]:
     return [other for other, _ in ranked.related]
 
 
-NEW_FLOOD = Story(
-    "flood-new",
-    "flood",
-    "Avenmore flood barrier opens in Kelbridge",
-    "The tidal barrier protects riverside homes.",
-    "The flood defence scheme on the River Avenmore is finished: embankments and a barrier "
-    "now protect Kelbridge homes that flooded.",
-    "Environment",
-)
 # Not one content word of these two is in the nine stories the index was built from.
 GIGAFACTORY_A = ("Vantorq gigafactory proposed", "Vantorq wants lithium cathode gigafactory.")
 GIGAFACTORY_B = ("Vantorq lithium gigafactory jobs", "Cathode plant: Vantorq gigafactory hiring.")

@@ -70,7 +70,11 @@ def signature_deactivate(*, article_id: int) -> None:
 def _editor_choices(article_ids: Iterable[int]) -> tuple[dict[int, list[int]], dict[int, set[int]]]:
     ids = list(article_ids)
     pins: dict[int, list[int]] = {}
-    for pin in RelatedPin.objects.filter(page_id__in=ids).order_by("page_id", "sort_order"):
+    # Fix: only pins of published stories. A pin of an unpublished story was stored, hidden by
+    # the selector, and left a hole in the list that nothing filled.
+    published = ArticlePage.objects.published().values("pk")
+    pinned = RelatedPin.objects.filter(page_id__in=ids, story_id__in=published)
+    for pin in pinned.order_by("page_id", "sort_order"):
         pins.setdefault(pin.page_id, []).append(pin.story_id)
     excluded: dict[int, set[int]] = {}
     for exclusion in RelatedExclusion.objects.filter(page_id__in=ids):
@@ -146,6 +150,11 @@ def related_refresh(*, article_id: int, also: Iterable[int] = ()) -> int:
     affected = set(also)
     affected |= set(
         RelatedLink.objects.filter(target_id=article_id).values_list("source_id", flat=True)
+    )
+    # Fix: lists that pin the article, so a pinned story published again returns to the top of
+    # them (its similarity alone need not bring those lists here).
+    affected |= set(
+        RelatedPin.objects.filter(story_id=article_id).values_list("page_id", flat=True)
     )
     if article is not None:
         affected.add(article_id)
