@@ -22,7 +22,7 @@ The text is generated from a small built-in word list; nothing is copied from an
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -100,8 +100,17 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
         yield items[start : start + size]
 
 
-def articles_fill(*, count: int, seed: int = 1, now: datetime | None = None) -> int:
-    """Add ``count`` published articles under the home page; returns the home page's id."""
+# (random generator, article number) -> (headline, standfirst, body HTML)
+ContentMaker = Callable[[random.Random, int], tuple[str, str, str]]
+
+
+def articles_fill(
+    *, count: int, seed: int = 1, now: datetime | None = None, content: ContentMaker | None = None
+) -> int:
+    """Add ``count`` published articles under the home page; returns the home page's id.
+
+    ``content`` supplies each article's text instead of the built-in word lists.
+    """
     rng = random.Random(seed)
     now = now or timezone.now()
     home_id = home_page_ensure(title="The Benchmark Gazette").pk
@@ -132,7 +141,11 @@ def articles_fill(*, count: int, seed: int = 1, now: datetime | None = None) -> 
                 chosen = rng.sample(topics, rng.choice((1, 1, 2)))
                 # Mostly the topics' own words, some common ones (a list weighted by repetition).
                 vocabulary = COMMON + [w for t in chosen for w in vocabularies[t.name]] * 2
-                title = _title(rng, vocabulary)
+                if content is not None:
+                    title, dek, body = content(rng, number)
+                else:
+                    title = _title(rng, vocabulary)
+                    dek, body = _sentence(rng, vocabulary, 14, 24), _body(rng, vocabulary)
                 slug = f"{slugify(title)[:80].strip('-')}-{number + 1}"
                 article = ArticlePage(
                     title=title,
@@ -149,8 +162,8 @@ def articles_fill(*, count: int, seed: int = 1, now: datetime | None = None) -> 
                     first_published_at=published,
                     last_published_at=published,
                     latest_revision_created_at=published,
-                    dek=_sentence(rng, vocabulary, 14, 24),
-                    body=_body(rng, vocabulary),
+                    dek=dek,
+                    body=body,
                     import_source="benchmark",
                     import_external_id=str(number + 1),
                 )
