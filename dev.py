@@ -9,7 +9,6 @@ environment lives in ``.venv`` and is reinstalled only when ``pyproject.toml`` c
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import os
 import subprocess
@@ -40,22 +39,25 @@ def ensure_environment(extras: str) -> None:
     STAMP.write_text(wanted)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="set up and serve the demo site at http://127.0.0.1:8000")
-    demo.add_argument("args", nargs=argparse.REMAINDER, help="passed to `newsdesk demo`")
-    test = sub.add_parser("test", help="set up and run the test suite (SQLite, no browser)")
-    test.add_argument("args", nargs=argparse.REMAINDER, help="passed to pytest")
-    options = parser.parse_args()
+USAGE = """usage: python3 dev.py demo [newsdesk demo options]
+       python3 dev.py test [pytest options]
 
-    if options.command == "demo":
+  demo  set up and serve the demo site at http://127.0.0.1:8000
+  test  set up and run the test suite (SQLite; browser tests are separate: -m e2e)"""
+
+
+def main() -> None:
+    # Everything after the command goes to `newsdesk demo` or pytest unchanged.
+    command, args = (sys.argv[1], sys.argv[2:]) if len(sys.argv) > 1 else ("", [])
+    if command == "demo":
         ensure_environment("")
-        os.execv(str(BIN / "newsdesk"), [str(BIN / "newsdesk"), "demo", *options.args])
-    ensure_environment("test")
-    os.chdir(ROOT)
-    args = options.args or ["-m", "not e2e"]
-    os.execv(str(BIN / "python"), [str(BIN / "python"), "-m", "pytest", *args])
+        os.execv(str(BIN / "newsdesk"), [str(BIN / "newsdesk"), "demo", *args])
+    if command == "test":
+        ensure_environment("test")
+        os.chdir(ROOT)
+        os.execv(str(BIN / "python"), [str(BIN / "python"), "-m", "pytest", *args])
+    print(USAGE)
+    sys.exit(0 if command in {"-h", "--help"} else 2)
 
 
 if __name__ == "__main__":
