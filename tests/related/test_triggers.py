@@ -1,0 +1,64 @@
+"""Refreshes are queued by Wagtail's page signals, run only after the transaction commits, and
+batched inside ``refresh_deferred()``."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from newsdesk.news.models import ArticlePage
+from newsdesk.related.models import ArticleSignature, RelatedLink
+from newsdesk.related.triggers import refresh_deferred
+from tests.helpers import article_create
+from tests.related.conftest import Newsroom, stored_list
+from tests.related.stories import NEW_FLOOD, STORIES, SUBJECT
+
+
+def test_nothing_is_refreshed_before_the_transaction_commits(published: Newsroom) -> None:
+    with published.capture(execute=False) as callbacks:
+        new = article_create(
+            published.home, NEW_FLOOD.title, body=NEW_FLOOD.body, dek=NEW_FLOOD.dek
+        )
+        # Inside the transaction: no signature and no list yet, so a rollback leaves no trace.
+        assert not ArticleSignature.objects.filter(article_id=new.pk).exists()
+    assert callbacks
+    assert not RelatedLink.objects.filter(source=new).exists()
+    for callback in callbacks:
+        callback()
+    assert ArticleSignature.objects.get(article_id=new.pk).active
+    assert {SUBJECT[published.key_of(t)] for t in stored_list(new)[:3]} == {"flood"}
+
+
+def test_a_draft_edit_changes_nothing_until_it_is_published(published: Newsroom) -> None:
+    tickets = ArticlePage.objects.get(pk=published.articles["rovers-tickets"].pk)
+    before = stored_list(tickets)
+    tickets.title, tickets.body = NEW_FLOOD.title, NEW_FLOOD.body  # rewritten as a flood story
+    with published.capture(execute=True):
+        revision = tickets.save_revision()
+    assert stored_list(tickets) == before
+    with published.capture(execute=True):
+        revision.publish()
+    assert {SUBJECT[published.key_of(t)] for t in stored_list(tickets)[:3]} == {"flood"}
+    # ...and it now appears in the flood stories' lists.
+    assert tickets.pk in stored_list(published.articles["flood-approved"])
+
+
+def test_deferred_refreshes_run_once_the_block_ends(newsroom: Newsroom) -> None:
+    with newsroom.capture(execute=True):
+        with refresh_deferred():
+            for n, story in enumerate(STORIES):
+                article = article_create(
+                    newsroom.home,
+                    story.title,
+                    body=story.body,
+                    dek=story.dek,
+                    topics=(story.topic,),
+                    age=timedelta(days=n + 1),
+                )
+                newsroom.articles[story.key] = article
+            with refresh_deferred():  # nested blocks defer to the outermost
+                pass
+            assert not ArticleSignature.objects.exists()
+            assert not RelatedLink.objects.exists()
+    for key, article in newsroom.articles.items():
+        top_two = stored_list(article)[:2]
+        assert [SUBJECT[newsroom.key_of(t)] for t in top_two] == [SUBJECT[key]] * 2, key
