@@ -10,8 +10,10 @@ import os
 import secrets
 import time
 import zoneinfo
+from dataclasses import dataclass
+from email.utils import formataddr, parseaddr
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -114,3 +116,116 @@ def secret_key(data: Path) -> str:
         key = secrets.token_urlsafe(50)
         handle.write(key)
     return key
+
+
+# --- Email ----------------------------------------------------------------------------------------
+
+_SMTP_SCHEMES = {
+    "smtp": (25, False, False),
+    "smtp+tls": (587, True, False),
+    "smtp+ssl": (465, False, True),
+}
+_EMAIL_QUERY_KEYS = {"timeout"}
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    """Django's EMAIL_* settings as one EMAIL_URL describes them."""
+
+    backend: str
+    host: str = "localhost"
+    port: int = 25
+    user: str = ""
+    password: str = ""
+    use_tls: bool = False
+    use_ssl: bool = False
+    timeout: int | None = None
+    file_path: str = ""
+
+
+def _redacted(raw: str) -> str:
+    """The URL with any password replaced, so an error message never prints a secret."""
+    parts = urlsplit(raw)
+    if parts.password is None:
+        return raw
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
+def parse_email_url(name: str, raw: str) -> EmailSettings:
+    """``smtp://host:port``, ``smtp+tls://user:pass@host:587``, ``smtp+ssl://…``, ``console:``,
+    ``locmem:``, ``file:///absolute/path``; user and password percent-encoded."""
+    value = raw.strip()
+    if any(char in value for char in "\r\n\t ") or not value:
+        raise ImproperlyConfigured(f"{name}: expected an email URL, got {_redacted(raw)!r}")
+    parts = urlsplit(value)
+    scheme = parts.scheme.lower()
+
+    def fail(reason: str) -> ImproperlyConfigured:
+        return ImproperlyConfigured(f"{name}: {reason} in {_redacted(value)!r}")
+
+    if scheme in {"console", "locmem", "dummy"}:
+        if parts.netloc or parts.path or parts.query:
+            raise fail(f"'{scheme}:' takes nothing after the colon")
+        return EmailSettings(backend=f"django.core.mail.backends.{scheme}.EmailBackend")
+    if scheme == "file":
+        if parts.netloc or not parts.path.startswith("/") or parts.query:
+            raise fail("expected file:///absolute/path")
+        return EmailSettings(
+            backend="django.core.mail.backends.filebased.EmailBackend",
+            file_path=unquote(parts.path),
+        )
+    if scheme not in _SMTP_SCHEMES:
+        raise fail("unsupported scheme (use smtp, smtp+tls, smtp+ssl, console, file)")
+    default_port, use_tls, use_ssl = _SMTP_SCHEMES[scheme]
+    try:
+        port = parts.port or default_port
+    except ValueError:
+        raise fail("the port is not a number in 1..65535") from None
+    if not parts.hostname:
+        raise fail("no host")
+    if parts.path not in {"", "/"} or parts.fragment:
+        raise fail("unexpected path")
+    query = parse_qs(parts.query, keep_blank_values=True, strict_parsing=False)
+    unknown = set(query) - _EMAIL_QUERY_KEYS
+    if unknown:
+        raise fail(f"unknown option {sorted(unknown)[0]!r}")
+    timeout: int | None = None
+    if "timeout" in query:
+        try:
+            timeout = int(query["timeout"][-1])
+        except ValueError:
+            raise fail("timeout is not a whole number of seconds") from None
+        if not 1 <= timeout <= 600:
+            raise fail("timeout is outside 1..600 seconds")
+    return EmailSettings(
+        backend="django.core.mail.backends.smtp.EmailBackend",
+        host=parts.hostname,
+        port=port,
+        user=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
+        use_tls=use_tls,
+        use_ssl=use_ssl,
+        timeout=timeout,
+    )
+
+
+def env_email_url(name: str, default: str) -> EmailSettings:
+    """EMAIL_URL (or EMAIL_URL_FILE, since it may hold a password), parsed."""
+    return parse_email_url(name, env_str(name, default) or default)
+
+
+def env_email_address(name: str, default: str) -> str:
+    """One address, optionally with a display name (``Name <user@host>``), for From/Reply-To.
+
+    CR and LF are refused here, at start, rather than by Django at the first send.
+    """
+    raw = env_str(name, default).strip()
+    if not raw:
+        return ""
+    display, address = parseaddr(raw)
+    if any(char in raw for char in "\r\n") or "@" not in address or " " in address:
+        raise ImproperlyConfigured(
+            f"{name}: expected an address like 'Name <user@host>', got {raw!r}"
+        )
+    return formataddr((display, address)) if display else address

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "newsdesk.news",
     "newsdesk.importers",
     "newsdesk.related",
+    "newsdesk.newsletter",
     "wagtail.contrib.redirects",
     "wagtail.contrib.sitemaps",
     "wagtail.contrib.routable_page",
@@ -203,3 +204,31 @@ NEWSDESK_RELATED_HALF_LIFE_DAYS = env_int(
     "NEWSDESK_RELATED_HALF_LIFE_DAYS", 30, minimum=1, maximum=36500
 )
 NEWSDESK_WORDS_PER_MINUTE = 230
+
+# --- Email and newsletter -------------------------------------------------------------------------
+# EMAIL_URL picks Django's email backend (see newsdesk.env.parse_email_url). With nothing
+# configured, mail goes to files in the data directory's outbox, so a demo never needs a mail
+# server and a new user can still read every message the site sent.
+from email.utils import formataddr as _formataddr  # noqa: E402
+
+from newsdesk.env import env_email_address, env_email_url  # noqa: E402
+
+_email = env_email_url("EMAIL_URL", f"file://{DATA_DIR / 'outbox'}")
+EMAIL_BACKEND = _email.backend
+EMAIL_HOST = _email.host
+EMAIL_PORT = _email.port
+EMAIL_HOST_USER = _email.user
+EMAIL_HOST_PASSWORD = _email.password
+EMAIL_USE_TLS = _email.use_tls
+EMAIL_USE_SSL = _email.use_ssl
+EMAIL_TIMEOUT = _email.timeout or 30  # never wait forever on a stuck mail server
+EMAIL_FILE_PATH = _email.file_path or str(DATA_DIR / "outbox")
+DEFAULT_FROM_EMAIL = env_email_address(
+    "DEFAULT_FROM_EMAIL", _formataddr((SITE_NAME, "news@localhost"))
+)
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+NEWSDESK_REPLY_TO = env_email_address("NEWSDESK_REPLY_TO", "")
+# Signup limits (per client IP and per address, each per hour); the confirmation email itself is
+# sent at most once per address per day whatever these say.
+NEWSDESK_SIGNUP_LIMIT_PER_IP = env_int("NEWSDESK_SIGNUP_LIMIT_PER_IP", 20, minimum=1)
+NEWSDESK_SIGNUP_LIMIT_PER_ADDRESS = env_int("NEWSDESK_SIGNUP_LIMIT_PER_ADDRESS", 5, minimum=1)

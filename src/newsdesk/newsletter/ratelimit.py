@@ -1,0 +1,83 @@
+"""Rate limits in the database (no Redis needed), and the client IP they are keyed on."""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.http import HttpRequest
+from django.utils import timezone
+
+from newsdesk.newsletter.models import RateLimitBucket
+
+# Buckets older than this are deleted as new ones are made; no limit uses a longer window.
+RETENTION = timedelta(days=2)
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client's address: REMOTE_ADDR, or with N trusted proxies in front (setting
+    NEWSDESK_TRUSTED_PROXIES), the Nth address from the right of X-Forwarded-For.
+
+    Each proxy appends the address it received the request from, so only the rightmost N
+    entries were written by machines we trust; anything left of them is whatever the client
+    chose to send. A header shorter than N means the request did not come through every proxy,
+    so it is not trusted at all.
+    """
+    remote = request.META.get("REMOTE_ADDR", "") or "0.0.0.0"  # noqa: S104 (a key, not a bind)
+    proxies: int = settings.NEWSDESK_TRUSTED_PROXIES
+    if not proxies:
+        return remote
+    header = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    hops = [hop.strip() for hop in header.split(",") if hop.strip()]
+    if len(hops) < proxies:
+        return remote
+    candidate = hops[-proxies]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote
+
+
+def ip_limit_key(ip: str) -> str:
+    """IPv6 clients usually hold a whole /64, so they are limited per /64, not per address."""
+    try:
+        parsed = ipaddress.ip_address(ip)
+    except ValueError:
+        return f"ip:{ip}"
+    if parsed.version == 6 and parsed.ipv4_mapped is None:
+        return f"ip6:{ipaddress.ip_network(f'{parsed}/64', strict=False)}"
+    return f"ip:{parsed.ipv4_mapped or parsed}"
+
+
+def _window_start(now: datetime, window: timedelta) -> datetime:
+    seconds = int(window.total_seconds())
+    epoch = int(now.timestamp())
+    return datetime.fromtimestamp(epoch - epoch % seconds, tz=now.tzinfo)
+
+
+def ratelimit_hit(*, key: str, limit: int, window: timedelta) -> bool:
+    """Count one hit for ``key`` in the current fixed window; True while within ``limit``.
+
+    The increment is a single UPDATE (``count = count + 1``), so concurrent hits never lose a
+    count; two first hits racing to create the bucket meet the unique constraint, and the loser
+    increments the winner's row.
+    """
+    digest = hashlib.sha256(f"{settings.SECRET_KEY}:{key}".encode()).hexdigest()
+    now = timezone.now()
+    start = _window_start(now, window)
+    buckets = RateLimitBucket.objects.filter(key=digest, window_start=start)
+    with transaction.atomic():
+        if not buckets.update(count=F("count") + 1):
+            try:
+                with transaction.atomic():
+                    RateLimitBucket.objects.create(key=digest, window_start=start, count=1)
+            except IntegrityError:
+                buckets.update(count=F("count") + 1)
+            else:
+                RateLimitBucket.objects.filter(window_start__lt=now - RETENTION).delete()
+        count = buckets.values_list("count", flat=True).get()
+    return count <= limit

@@ -1,0 +1,150 @@
+"""Writes to the subscriber list. Views, the admin and (later) importers call only these."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from enum import Enum
+
+from django.db import transaction
+from django.utils import timezone
+
+from newsdesk.news.models import Topic
+from newsdesk.newsletter import emails
+from newsdesk.newsletter.addresses import address_parse
+from newsdesk.newsletter.models import Consent, Subscriber
+
+logger = logging.getLogger(__name__)
+
+# At most one signup email (confirmation or "already subscribed") per address per day.
+SIGNUP_EMAIL_INTERVAL = timedelta(hours=24)
+SUPPRESSED = (Subscriber.Status.BOUNCED, Subscriber.Status.COMPLAINED)
+ACTIVE = (Subscriber.Status.PENDING, Subscriber.Status.CONFIRMED)
+
+
+class ConfirmResult(Enum):
+    CONFIRMED = "confirmed"
+    ALREADY_CONFIRMED = "already_confirmed"
+    NOT_POSSIBLE = "not_possible"  # unsubscribed since, bounced or complained
+
+
+def _locked(subscriber_id: int) -> Subscriber:
+    # select_for_update serialises concurrent requests for one subscriber on PostgreSQL;
+    # SQLite's IMMEDIATE transactions already hold the write lock from BEGIN.
+    return Subscriber.objects.select_for_update().get(pk=subscriber_id)
+
+
+def subscriber_signup(
+    *,
+    email: str,
+    ip: str | None,
+    consent_text: str,
+    method: Consent.Method = Consent.Method.FORM,
+    frequency: Subscriber.Frequency | None = None,
+) -> None:
+    """Record a signup and send the one email it calls for, whatever state the address is in.
+
+    Returns nothing on purpose: the caller shows the same page for a new, pending, confirmed or
+    suppressed address, so the form cannot be used to learn who subscribes. Raises
+    ``InvalidAddress`` for an address that cannot be used (that depends only on the input).
+    """
+    address = address_parse(email)
+    now = timezone.now()
+    message = None
+    with transaction.atomic():
+        subscriber, _ = Subscriber.objects.get_or_create(
+            email_key=address.key, defaults={"email": address.email}
+        )
+        subscriber = _locked(subscriber.pk)
+        if subscriber.status in SUPPRESSED:
+            # A bounced or complaining address gets nothing more from us, not even this.
+            return
+        if subscriber.status == Subscriber.Status.UNSUBSCRIBED:
+            subscriber.status = Subscriber.Status.PENDING
+            subscriber.unsubscribed_at = None
+        if subscriber.status == Subscriber.Status.PENDING:
+            # Pending: the reader may have mistyped the case the first time; keep the new one.
+            subscriber.email = address.email
+            if frequency:
+                subscriber.frequency = frequency
+        Consent.objects.create(subscriber=subscriber, method=method, text=consent_text, ip=ip)
+        previous_sent_at = subscriber.confirmation_sent_at
+        due = previous_sent_at is None or now - previous_sent_at >= SIGNUP_EMAIL_INTERVAL
+        if due:
+            # Claimed inside the lock, so two signups racing send one email between them.
+            subscriber.confirmation_sent_at = now
+            if subscriber.status == Subscriber.Status.CONFIRMED:
+                message = emails.already_subscribed_email(subscriber)
+            else:
+                message = emails.confirmation_email(subscriber)
+        subscriber.save()
+    if message is not None:
+        _send_or_release(message=message, subscriber=subscriber, previous_sent_at=previous_sent_at)
+
+
+def _send_or_release(
+    *,
+    message: emails.EmailMultiAlternatives,
+    subscriber: Subscriber,
+    previous_sent_at: datetime | None,
+) -> None:
+    """Send; if the mail server fails, give the day's claim back so the reader can retry.
+
+    The failure is logged, not raised: the reader sees the same page either way.
+    """
+    try:
+        message.send()
+    except Exception:
+        logger.exception("signup email to subscriber %s failed", subscriber.pk)
+        Subscriber.objects.filter(
+            pk=subscriber.pk, confirmation_sent_at=subscriber.confirmation_sent_at
+        ).update(confirmation_sent_at=previous_sent_at)
+
+
+def subscriber_confirm(*, subscriber: Subscriber) -> ConfirmResult:
+    """Confirm a pending subscriber and send the welcome email; confirming twice is a no-op."""
+    with transaction.atomic():
+        current = _locked(subscriber.pk)
+        if current.status == Subscriber.Status.CONFIRMED:
+            return ConfirmResult.ALREADY_CONFIRMED
+        if current.status != Subscriber.Status.PENDING:
+            return ConfirmResult.NOT_POSSIBLE
+        current.status = Subscriber.Status.CONFIRMED
+        current.confirmed_at = timezone.now()
+        current.save(update_fields=["status", "confirmed_at", "updated_at"])
+    try:
+        emails.welcome_email(current).send()
+    except Exception:
+        # The subscription stands; a missing welcome email is not worth undoing it for.
+        logger.exception("welcome email to subscriber %s failed", current.pk)
+    subscriber.refresh_from_db()
+    return ConfirmResult.CONFIRMED
+
+
+def subscriber_unsubscribe(*, subscriber: Subscriber) -> None:
+    """Stop all mail to the subscriber. Idempotent; a bounce or complaint status is kept, since
+    it says more than "unsubscribed" and suppresses just the same."""
+    with transaction.atomic():
+        current = _locked(subscriber.pk)
+        if current.status in ACTIVE:
+            current.status = Subscriber.Status.UNSUBSCRIBED
+            current.unsubscribed_at = timezone.now()
+            current.save(update_fields=["status", "unsubscribed_at", "updated_at"])
+    subscriber.refresh_from_db()
+
+
+def subscriber_preferences_update(
+    *,
+    subscriber: Subscriber,
+    frequency: Subscriber.Frequency,
+    topics: Iterable[Topic],
+    paused: bool,
+) -> None:
+    with transaction.atomic():
+        current = _locked(subscriber.pk)
+        current.frequency = frequency
+        current.paused = paused
+        current.save(update_fields=["frequency", "paused", "updated_at"])
+        current.topics.set(list(topics))
+    subscriber.refresh_from_db()
