@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from newsdesk.newsletter.forms import HEADLINE, consent_text
+
+register = template.Library()
+
+
+@register.inclusion_tag("newsletter/includes/signup_form.html", takes_context=True)
+def signup_form(context: template.Context, place: str) -> dict[str, Any]:
+    """The small signup form shown on every public page; ``place`` keeps element ids unique
+    when a page shows it twice (sidebar and end of article)."""
+    return {
+        "place": place,
+        "headline": HEADLINE,
+        "consent_text": consent_text(),
+        "csrf_token": context.get("csrf_token"),
+    }
