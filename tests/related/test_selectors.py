@@ -7,7 +7,6 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client
@@ -92,12 +91,6 @@ def test_the_article_page_costs_the_same_with_10_or_100_articles(
     assert {cold: _page_queries(client, article, cold=cold) for cold in (True, False)} == small
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="newsdesk.news.selectors.related_articles: when the engine has no list, the empty "
-    "read is followed by the topic fallback (2 more queries on an uncached page render); the "
-    "fallback lives in the news app, outside the related-stories engine",
-)
 def test_the_article_page_costs_the_same_with_or_without_a_stored_list(
     published: Newsroom, client: Client
 ) -> None:

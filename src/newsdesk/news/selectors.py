@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.paginator import Page as PaginatorPage
 from django.core.paginator import Paginator
 from django.db import models
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, Subquery
 
 from newsdesk.news.models import ArticlePage, Author, Topic
 from newsdesk.news.queries import ArticleQuerySet
@@ -119,28 +119,30 @@ def article_furniture(article: ArticlePage, *, use_cache: bool = True) -> Articl
 
 
 def related_articles(article: ArticlePage, limit: int) -> list[ArticlePage]:
-    """Stories a reader of ``article`` should read next.
+    """Stories a reader of ``article`` should read next, in one query whatever the case.
 
-    The related-stories engine's stored list (editors' pins first); until the engine has a list
-    for the article, the newest published articles sharing a topic with it.
+    The related-stories engine's stored list, in rank order (editors' pins first). Until the
+    engine has a list for the article, the newest published articles sharing a topic with it.
+    Both are one SQL statement, so the page costs the same with and without a stored list.
     """
     if not article.pk:
         return []
-    from newsdesk.related.selectors import stored_related
+    from newsdesk.related.models import RelatedLink
 
-    stored = stored_related(article, limit)
-    if stored:
-        return stored
-    topic_ids = [topic.pk for topic in article.topics.all()]
-    if not topic_ids:
-        return []
+    links = RelatedLink.objects.filter(source_id=article.pk)
+    topic_link = ArticlePage.topics.through
     shares_topic = Exists(
-        ArticlePage.topics.through.objects.filter(
-            articlepage_id=OuterRef("pk"), topic_id__in=topic_ids
+        topic_link.objects.filter(
+            articlepage_id=OuterRef("pk"),
+            topic_id__in=topic_link.objects.filter(articlepage_id=article.pk).values("topic_id"),
         )
     )
     queryset = (
-        ArticlePage.objects.published().filter(shares_topic).exclude(pk=article.pk).newest_first()
+        ArticlePage.objects.published()
+        .annotate(rank=Subquery(links.filter(target_id=OuterRef("pk")).values("rank")[:1]))
+        .filter(Q(rank__isnull=False) | (~Exists(links) & shares_topic))
+        .exclude(pk=article.pk)
+        .order_by(F("rank").asc(nulls_last=True), "-first_published_at", "-pk")
     )
     return list(queryset.only("title", "slug", "url_path", "dek", "first_published_at")[:limit])
 

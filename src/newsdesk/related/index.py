@@ -21,7 +21,7 @@ import scipy.sparse as sp
 
 # Weight of the TF-IDF cosine in the blended similarity; the rest is the latent cosine.
 TFIDF_SHARE = 0.5
-LATENT_DIMENSIONS = 96
+LATENT_DIMENSIONS = 64
 # Terms seen in fewer articles than this carry no topical signal for the latent view.
 LATENT_MIN_DF = 2
 EXTRA_BLOCK = 512

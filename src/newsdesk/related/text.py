@@ -27,7 +27,7 @@ TOPIC_WEIGHT = 2.5
 AUTHOR_WEIGHT = 0.5
 # Terms kept per article: the strongest carry nearly all the similarity, and a fixed cap keeps
 # the index's size linear in the number of articles.
-MAX_TERMS = 150
+MAX_TERMS = 100
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 _stemmer = snowballstemmer.stemmer("english")
