@@ -26,9 +26,9 @@ def address_parse(raw: str) -> Address:
     break there would let the sender add headers of their own. Deliverability (a DNS lookup)
     is not checked: signup must not wait on DNS, and the confirmation email proves the rest.
     """
-    value = raw.strip()
-    if any(char in value for char in "\r\n\x00"):
+    if any(char in raw for char in "\r\n\x00"):
         raise InvalidAddress("An email address cannot contain line breaks.")
+    value = raw.strip()
     if not value:
         raise InvalidAddress("Enter your email address.")
     if len(value) > MAX_ADDRESS_LENGTH:

@@ -48,9 +48,11 @@ def ip_limit_key(ip: str) -> str:
         parsed = ipaddress.ip_address(ip)
     except ValueError:
         return f"ip:{ip}"
-    if parsed.version == 6 and parsed.ipv4_mapped is None:
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return f"ip:{parsed.ipv4_mapped}"
         return f"ip6:{ipaddress.ip_network(f'{parsed}/64', strict=False)}"
-    return f"ip:{parsed.ipv4_mapped or parsed}"
+    return f"ip:{parsed}"
 
 
 def _window_start(now: datetime, window: timedelta) -> datetime:
