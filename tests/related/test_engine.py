@@ -30,7 +30,7 @@ def ranked(index: SimilarityIndex, doc_id: int, settings: RankingSettings = SETT
 
 
 def test_never_the_article_itself() -> None:
-    index = SimilarityIndex([story_document(n, s) for n, s in enumerate(STORIES)])
+    index = SimilarityIndex.from_documents([story_document(n, s) for n, s in enumerate(STORIES)])
     lists = {r.doc_id: r.related for r in rank_many(index, range(len(STORIES)), SETTINGS)}
     assert set(lists) == set(range(len(STORIES)))
     for doc_id, related in lists.items():
@@ -43,7 +43,7 @@ def test_never_the_article_itself() -> None:
 def test_a_repost_is_not_related_to_its_original_nor_listed_twice() -> None:
     documents = [story_document(n, s) for n, s in enumerate(STORIES)]
     documents.append(story_document(REPOST, repost_of(STORIES[FLOOD_APPROVED])))
-    index = SimilarityIndex(documents)
+    index = SimilarityIndex.from_documents(documents)
     # The repost really is the same story told again (so the test is about what it claims)...
     original, copy = index.tfidf_rows(np.array([FLOOD_APPROVED, len(STORIES)]))
     assert (original @ copy.T).toarray()[0, 0] >= NEAR_DUPLICATE
@@ -67,7 +67,7 @@ def test_equal_text_closer_in_time_ranks_higher() -> None:
         del documents[FLOOD_COST]  # the two below are its only copies
         for doc_id, when in ((near_id, day - 2), (far_id, day - 200)):
             documents.append(type(same_text)(doc_id, when, same_text.terms, same_text.weights))
-        index = SimilarityIndex(documents)
+        index = SimilarityIndex.from_documents(documents)
         wide = RankingSettings(limit=len(documents))
         # Alone in the index (the other removed), each is offered; the nearer scores higher.
         index.remove(far_id)
@@ -87,7 +87,7 @@ def test_recency_preference_is_configurable() -> None:
     documents = [story_document(n, s) for n, s in enumerate(STORIES)]
     moved = documents[FLOOD_COST]
     documents[FLOOD_COST] = type(moved)(moved.doc_id, moved.day - 365, moved.terms, moved.weights)
-    index = SimilarityIndex(documents)
+    index = SimilarityIndex.from_documents(documents)
     fresh = ranked(index, FLOOD_APPROVED, RankingSettings(half_life_days=10))[FLOOD_COST]
     timeless = ranked(index, FLOOD_APPROVED, RankingSettings(half_life_days=36500))[FLOOD_COST]
     # A year apart, the story still counts (the floor), but for less when news goes stale fast.

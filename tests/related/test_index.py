@@ -29,7 +29,9 @@ def story_document(doc_id: int, story: Story) -> Document:
 
 @pytest.fixture
 def index() -> SimilarityIndex:
-    return SimilarityIndex([story_document(n, story) for n, story in enumerate(STORIES)])
+    return SimilarityIndex.from_documents(
+        [story_document(n, story) for n, story in enumerate(STORIES)]
+    )
 
 
 def related_ids(index: SimilarityIndex, doc_id: int) -> list[int]:
@@ -107,10 +109,10 @@ def test_a_removed_document_is_never_offered(index: SimilarityIndex) -> None:
 
 
 def test_an_empty_or_tiny_index_ranks_nothing_without_failing() -> None:
-    empty = SimilarityIndex([])
+    empty = SimilarityIndex.from_documents([])
     assert len(empty) == 0
     assert list(rank_many(empty, [1], SETTINGS)) == []
-    one = SimilarityIndex([story_document(1, STORIES[0])])
+    one = SimilarityIndex.from_documents([story_document(1, STORIES[0])])
     assert [r.related for r in rank_many(one, [1], SETTINGS)] == [[]]
     one.upsert(story_document(2, STORIES[1]))
     assert related_ids(one, 2) == [1]

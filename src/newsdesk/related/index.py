@@ -66,58 +66,86 @@ def _normalise_rows(dense: np.ndarray) -> np.ndarray:
     return dense / norms
 
 
-class SimilarityIndex:
-    def __init__(self, documents: Sequence[Document]) -> None:
-        self.ids = np.array([d.doc_id for d in documents], dtype=np.int64)
-        self.days = np.array([d.day for d in documents], dtype=np.float64)
-        self.position = {int(doc_id): i for i, doc_id in enumerate(self.ids)}
-        self.active = np.ones(len(documents), dtype=bool)
+def _row_normalised(
+    data: np.ndarray, indptr: np.ndarray, shape: tuple[int, int], indices: np.ndarray
+) -> sp.csr_matrix:
+    """A CSR matrix with L2-normalised rows, scaling ``data`` in place (no matrix copies)."""
+    lengths = np.diff(indptr)
+    squares = np.add.reduceat(data.astype(np.float64) ** 2, indptr[:-1]) if len(data) else []
+    norms = np.ones(shape[0], dtype=np.float64)
+    nonempty = lengths > 0
+    norms[nonempty] = np.sqrt(np.asarray(squares)[nonempty])
+    norms[norms == 0] = 1.0
+    data /= np.repeat(norms, lengths).astype(np.float32)
+    return sp.csr_matrix((data, indices, indptr), shape=shape)
 
-        all_terms = (
-            np.concatenate([d.terms for d in documents]) if documents else np.zeros(0, np.uint32)
+
+class SimilarityIndex:
+    @classmethod
+    def from_documents(cls, documents: Sequence[Document]) -> SimilarityIndex:
+        empty_terms, empty_weights = np.zeros(0, np.uint32), np.zeros(0, np.float32)
+        return cls(
+            ids=np.array([d.doc_id for d in documents], dtype=np.int64),
+            days=np.array([d.day for d in documents], dtype=np.float64),
+            lengths=np.array([len(d.terms) for d in documents], dtype=np.int64),
+            terms=np.concatenate([d.terms for d in documents]) if documents else empty_terms,
+            weights=np.concatenate([d.weights for d in documents]) if documents else empty_weights,
         )
-        vocabulary, columns = np.unique(all_terms, return_inverse=True)
+
+    def __init__(
+        self,
+        *,
+        ids: np.ndarray,
+        days: np.ndarray,
+        lengths: np.ndarray,
+        terms: np.ndarray,
+        weights: np.ndarray,
+    ) -> None:
+        """Build from flat arrays: each document's terms and weights, one after another."""
+        count = len(ids)
+        self.ids = ids.astype(np.int64)
+        self.days = days.astype(np.float64)
+        self.position = {int(doc_id): i for i, doc_id in enumerate(self.ids)}
+        self.active = np.ones(count, dtype=bool)
+
+        vocabulary, inverse = np.unique(terms, return_inverse=True)
+        columns = inverse.astype(np.int32)
+        del inverse
         self.vocabulary = vocabulary
-        lengths = np.array([len(d.terms) for d in documents], dtype=np.int64)
-        indptr = np.concatenate([[0], np.cumsum(lengths)])
-        weights = (
-            np.concatenate([d.weights for d in documents]).astype(np.float32)
-            if documents
-            else np.zeros(0, np.float32)
-        )
-        raw = sp.csr_matrix(
-            (weights, columns.astype(np.int32), indptr),
-            shape=(len(documents), len(vocabulary)),
-        )
+        indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
         df = np.bincount(columns, minlength=len(vocabulary)).astype(np.float32)
-        n = max(len(documents), 1)
+        n = max(count, 1)
         self.idf = (np.log((n + 1) / (df + 1)) + 1.0).astype(np.float32)
         self.unseen_idf = float(np.log(n + 1) + 1.0)
-        self.base_tfidf = self._normalise_sparse(raw @ sp.diags(self.idf))
+        data = weights.astype(np.float32) * self.idf[columns]
+        self.base_tfidf = _row_normalised(data, indptr, (count, len(vocabulary)), columns)
 
-        rank = min(LATENT_DIMENSIONS, max(len(documents) - 1, 1), max(len(vocabulary) - 1, 1))
-        latent_columns = df >= LATENT_MIN_DF
-        self.latent_mask = latent_columns.astype(np.float32)
-        if len(documents) > 2 and latent_columns.sum() > rank:
-            masked = self.base_tfidf @ sp.diags(self.latent_mask)
-            self.basis = _randomized_svd_basis(masked.tocsr(), rank)
+        # The latent view covers terms shared by at least two articles, in columns of its own.
+        latent_columns = np.flatnonzero(df >= LATENT_MIN_DF)
+        self.latent_column = np.full(len(vocabulary), -1, dtype=np.int32)
+        self.latent_column[latent_columns] = np.arange(len(latent_columns), dtype=np.int32)
+        rank = min(LATENT_DIMENSIONS, max(count - 1, 1), max(len(latent_columns) - 1, 1))
+        if count > 2 and len(latent_columns) > rank:
+            mapped = self.latent_column[columns]
+            keep = mapped >= 0
+            kept_per_row = np.add.reduceat(keep.astype(np.int64), indptr[:-1]) if len(keep) else []
+            latent_indptr = np.concatenate([[0], np.cumsum(kept_per_row)]).astype(np.int64)
+            masked = sp.csr_matrix(
+                (self.base_tfidf.data[keep], mapped[keep], latent_indptr),
+                shape=(count, len(latent_columns)),
+            )
+            del mapped, keep
+            self.basis = _randomized_svd_basis(masked, rank)
             self.base_latent = _normalise_rows(np.asarray(masked @ self.basis.T, dtype=np.float32))
         else:
-            self.basis = np.zeros((0, len(vocabulary)), dtype=np.float32)
-            self.base_latent = np.zeros((len(documents), 0), dtype=np.float32)
-        self.base_size = len(documents)
+            self.basis = np.zeros((0, len(latent_columns)), dtype=np.float32)
+            self.base_latent = np.zeros((count, 0), dtype=np.float32)
+        self.base_size = count
         self.columns = len(vocabulary)
         self.new_columns: dict[int, int] = {}
         self.extra_rows: list[sp.csr_matrix] = []
         self._frozen: list[sp.csr_matrix] = []
         self._extra_latent = np.zeros((0, self.base_latent.shape[1]), dtype=np.float32)
-
-    @staticmethod
-    def _normalise_sparse(matrix: sp.spmatrix) -> sp.csr_matrix:
-        matrix = sp.csr_matrix(matrix, dtype=np.float32)
-        norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
-        norms[norms == 0] = 1.0
-        return sp.csr_matrix(sp.diags(1.0 / norms) @ matrix, dtype=np.float32)
 
     def __len__(self) -> int:
         return int(self.active.sum())
@@ -163,8 +191,11 @@ class SimilarityIndex:
             dtype=np.float32,
         )
         if self.basis.shape[0]:
-            base_part = row[:, : len(self.vocabulary)]
-            latent = np.asarray(base_part.multiply(self.latent_mask) @ self.basis.T).ravel()
+            in_build = row.indices < len(self.vocabulary)
+            mapped = np.full(len(row.indices), -1, dtype=np.int32)
+            mapped[in_build] = self.latent_column[row.indices[in_build]]
+            keep = mapped >= 0
+            latent = self.basis[:, mapped[keep]] @ row.data[keep]
             length = float(np.linalg.norm(latent)) or 1.0
             latent = (latent / length).astype(np.float32)
         else:

@@ -9,6 +9,7 @@ added after the build, it is rebuilt, so IDF and the latent basis stay fresh.
 from __future__ import annotations
 
 import threading
+from array import array
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -44,15 +45,29 @@ def _load_all() -> SimilarityIndex:
     rows = (
         ArticleSignature.objects.filter(active=True)
         .order_by("article_id")
-        .only("article_id", "terms", "weights", "published_day", "updated_at")
+        .values_list("article_id", "terms", "weights", "published_day", "updated_at")
     )
     _applied.clear()
-    documents = []
-    # iterator(): stream rows in chunks, so the Python objects of 100,000 rows never coexist.
-    for row in rows.iterator(chunk_size=STREAM_CHUNK):
-        documents.append(document_from(row))
-        _applied[row.article_id] = row.updated_at
-    return SimilarityIndex(documents)
+    ids, days, lengths = array("q"), array("d"), array("q")
+    terms, weights = bytearray(), bytearray()
+    # Straight into flat buffers, streamed in chunks: no per-article Python objects survive, so
+    # loading 100,000 articles costs little more than the arrays themselves.
+    for article_id, term_bytes, weight_bytes, day, updated_at in rows.iterator(
+        chunk_size=STREAM_CHUNK
+    ):
+        ids.append(article_id)
+        days.append(day)
+        lengths.append(len(term_bytes) // 4)
+        terms += term_bytes
+        weights += weight_bytes
+        _applied[article_id] = updated_at
+    return SimilarityIndex(
+        ids=np.frombuffer(ids, dtype=np.int64),
+        days=np.frombuffer(days, dtype=np.float64),
+        lengths=np.frombuffer(lengths, dtype=np.int64),
+        terms=np.frombuffer(bytes(terms), dtype="<u4").astype(np.uint32),
+        weights=np.frombuffer(bytes(weights), dtype="<f4").astype(np.float32),
+    )
 
 
 def current_index(*, rebuild: bool = False) -> SimilarityIndex:

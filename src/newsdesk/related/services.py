@@ -3,7 +3,11 @@ the full rebuild."""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections.abc import Callable, Iterable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from itertools import islice
 
 import numpy as np
 from django.conf import settings
@@ -25,6 +29,7 @@ NEIGHBOURS_TO_CHECK = 50
 # A batch of changes larger than this (and than this share of the archive) triggers a rebuild.
 BATCH_REBUILD_MIN = 50
 BATCH_REBUILD_SHARE = 0.1
+PARALLEL_FROM = 2000
 
 
 def ranking_settings() -> RankingSettings:
@@ -39,26 +44,51 @@ def _day(article: ArticlePage) -> float:
     return moment.timestamp() / 86400.0
 
 
-def signature_store(*, article: ArticlePage) -> ArticleSignature:
+def _signature_row(fields: tuple[int, str, str, str, list[str], list[str], float]) -> tuple:
+    """(article id, terms bytes, weights bytes, day) from an article's text fields.
+
+    A plain function of plain values, so a full rebuild can run it in worker processes."""
+    article_id, title, dek, body, topics, authors, day = fields
+    sig = signature(title=title, dek=dek, body=plain_text(body), topics=topics, authors=authors)
+    terms = np.asarray(sig.terms, dtype="<u4").tobytes()
+    return article_id, terms, np.asarray(sig.weights, dtype="<f4").tobytes(), day
+
+
+def _fields(article: ArticlePage) -> tuple[int, str, str, str, list[str], list[str], float]:
+    return (
+        article.pk,
+        article.title,
+        article.dek,
+        article.body,
+        [topic.name for topic in article.topics.all()],
+        [author.name for author in article.authors.all()],
+        _day(article),
+    )
+
+
+def _signatures_save(rows: Iterable[tuple]) -> None:
+    now = timezone.now()
+    ArticleSignature.objects.bulk_create(
+        [
+            ArticleSignature(
+                article_id=article_id,
+                terms=terms,
+                weights=weights,
+                published_day=day,
+                active=True,
+                updated_at=now,
+            )
+            for article_id, terms, weights, day in rows
+        ],
+        update_conflicts=True,
+        unique_fields=["article_id"],
+        update_fields=["terms", "weights", "published_day", "active", "updated_at"],
+    )
+
+
+def signature_store(*, article: ArticlePage) -> None:
     """Compute and store the term signature of a published article."""
-    sig = signature(
-        title=article.title,
-        dek=article.dek,
-        body=plain_text(article.body),
-        topics=[topic.name for topic in article.topics.all()],
-        authors=[author.name for author in article.authors.all()],
-    )
-    row, _ = ArticleSignature.objects.update_or_create(
-        article_id=article.pk,
-        defaults={
-            "terms": np.asarray(sig.terms, dtype="<u4").tobytes(),
-            "weights": np.asarray(sig.weights, dtype="<f4").tobytes(),
-            "published_day": _day(article),
-            "active": True,
-            "updated_at": timezone.now(),
-        },
-    )
-    return row
+    _signatures_save([_signature_row(_fields(article))])
 
 
 def signature_deactivate(*, article_id: int) -> None:
@@ -173,24 +203,45 @@ def related_refresh_many(*, article_ids: Iterable[int]) -> int:
 
 
 def related_rebuild(*, progress: Callable[[int, int], None] | None = None, batch: int = 500) -> int:
-    """Recompute every signature and every list from scratch. Returns the number of lists."""
+    """Recompute every signature and every list from scratch. Returns the number of lists.
+
+    Signatures (text analysis, the costly part) are computed on every core; the database work
+    stays in this process.
+    """
     published = ArticlePage.objects.published().order_by("pk")
     total = published.count()
     done = 0
     ids: list[int] = []
+    articles = published.prefetch_related("topics", "authors").iterator(chunk_size=batch)
+    # Worker processes pay off only for a large archive.
+    workers = 1 if total < PARALLEL_FROM else max(1, min(os.cpu_count() or 1, 8))
     with transaction.atomic():
         ArticleSignature.objects.update(active=False, updated_at=timezone.now())
-        for article in published.prefetch_related("topics", "authors").iterator(chunk_size=batch):
-            signature_store(article=article)
-            ids.append(article.pk)
+        with _pool(workers) as pool:
+            while chunk := [_fields(article) for article in islice(articles, batch)]:
+                rows = list(pool.map(_signature_row, chunk, chunksize=50))
+                _signatures_save(rows)
+                ids.extend(row[0] for row in rows)
     index = registry.current_index(rebuild=True)
     for start in range(0, len(ids), batch):
-        chunk = ids[start : start + batch]
-        lists_store(index, chunk)
-        done += len(chunk)
+        chunk_ids = ids[start : start + batch]
+        lists_store(index, chunk_ids)
+        done += len(chunk_ids)
         if progress:
             progress(done, total)
     RelatedLink.objects.exclude(
         source_id__in=ArticleSignature.objects.filter(active=True).values("article_id")
     ).delete()
     return done
+
+
+def _pool(workers: int) -> Executor:
+    if workers == 1:
+        return _InlineExecutor()
+    # fork: the workers only compute, never touch the inherited database connection.
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+
+
+class _InlineExecutor(Executor):
+    def map(self, fn, *iterables, timeout=None, chunksize=1):  # type: ignore[no-untyped-def, override]
+        return map(fn, *iterables)
