@@ -72,3 +72,20 @@ def test_publication_changed_counts_up(db: None) -> None:
     versioning.publication_changed()
     versioning.publication_changed()
     assert versioning.current_version() == before + 2
+
+
+def test_the_cached_topic_navigation_marks_the_current_topic(
+    client: Client, make_article: Callable[..., ArticlePage]
+) -> None:
+    make_article("Council tax frozen", topics=("Council",))
+    make_article("Rovers win the cup", topics=("Sport",))
+
+    def current(path: str) -> list[str]:
+        html = client.get(path).content.decode()
+        nav = html.split('aria-label="Topics"')[1].split("</nav>")[0]
+        return [part.split(">")[1].split("<")[0] for part in nav.split('aria-current="page"')[1:]]
+
+    assert current("/") == []
+    assert current("/topics/council/") == ["Council"]
+    assert current("/topics/sport/") == ["Sport"]
+    assert current("/") == []

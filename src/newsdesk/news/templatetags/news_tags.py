@@ -22,7 +22,9 @@ def recent_articles(page: Any = None) -> dict[str, Any]:
 
 @register.inclusion_tag("news/includes/topic_nav.html", takes_context=True)
 def topic_nav(context: dict[str, Any]) -> dict[str, Any]:
-    return {"topics": selectors.topics_in_use(), "request": context.get("request")}
+    """The topics in use; the one whose page this is marked as current."""
+    current = context.get("topic")
+    return {"topics": selectors.topics_in_use(), "current_slug": getattr(current, "slug", "")}
 
 
 @register.filter
