@@ -93,7 +93,9 @@ def subscribe(request: HttpRequest) -> HttpResponse:
             email=form.cleaned_data["email"],
             ip=ip,
             consent_text=consent_text(),
-            frequency=form.cleaned_data.get("frequency") or None,
+            frequency=Subscriber.Frequency(chosen)
+            if (chosen := form.cleaned_data["frequency"])
+            else None,
         )
     except InvalidAddress:  # the form already checked; only a changed validator gets here
         return render(request, "newsletter/subscribe.html", _signup_context(form), status=400)
