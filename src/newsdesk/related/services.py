@@ -12,15 +12,14 @@ from itertools import islice
 import numpy as np
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Min
 from django.utils import timezone
 
 from newsdesk.news.models import ArticlePage
 from newsdesk.news.rendering import plain_text
 from newsdesk.news.versioning import publication_changed
 from newsdesk.related import registry
-from newsdesk.related.engine import RankingSettings, rank_many
-from newsdesk.related.index import SimilarityIndex
+from newsdesk.related.engine import NEAR_DUPLICATE, RankingSettings, rank_many
+from newsdesk.related.index import SimilarityIndex, widen
 from newsdesk.related.models import ArticleSignature, RelatedExclusion, RelatedLink, RelatedPin
 from newsdesk.related.text import signature
 
@@ -139,9 +138,8 @@ def lists_store(index: SimilarityIndex, article_ids: Iterable[int]) -> int:
     return len(ids)
 
 
-def _lists_it_may_enter(index: SimilarityIndex, article_id: int) -> set[int]:
-    """Neighbours whose stored list is not full, or whose weakest entry scores below this
-    article (similarity and the time factor are symmetric, so the neighbour's view is the same)."""
+def _wide_ranking(index: SimilarityIndex, article_id: int) -> list[tuple[int, float]]:
+    """The article's NEIGHBOURS_TO_CHECK closest stories with their scores."""
     config = ranking_settings()
     wide = RankingSettings(
         limit=NEIGHBOURS_TO_CHECK,
@@ -149,27 +147,87 @@ def _lists_it_may_enter(index: SimilarityIndex, article_id: int) -> set[int]:
         recency_floor=config.recency_floor,
     )
     ranked = next(iter(rank_many(index, [article_id], wide)), None)
-    if ranked is None:
-        return set()
-    scores = dict(ranked.related)
-    floors = {
-        row["source_id"]: (row["weakest"], row["size"])
-        for row in RelatedLink.objects.filter(source_id__in=scores, pinned=False)
-        .values("source_id")
-        .annotate(weakest=Min("score"), size=Count("id"))
-    }
-    return {
-        neighbour
-        for neighbour, score in scores.items()
-        if neighbour not in floors
-        or floors[neighbour][1] < config.limit
-        or score > floors[neighbour][0]
-    }
+    return ranked.related if ranked else []
 
 
+def _enter_lists(
+    index: SimilarityIndex, article_id: int, neighbours: list[tuple[int, float]]
+) -> tuple[list[RelatedLink], set[int], set[int]]:
+    """Put the article into the stored lists of the neighbours it outranks.
+
+    Similarity and the time factor are symmetric, so the article's score in a neighbour's list
+    is its score in the article's own ranking: a neighbour's list changes only by taking the
+    article in and dropping its weakest entry, without ranking that neighbour again. Returns
+    the new links, the lists they replace, and neighbours with no stored list yet (to rank).
+    """
+    limit = ranking_settings().limit
+    ids = [neighbour for neighbour, _ in neighbours]
+    current: dict[int, list[RelatedLink]] = {}
+    for link in RelatedLink.objects.filter(source_id__in=ids).order_by("source_id", "rank"):
+        current.setdefault(link.source_id, []).append(link)
+    refusing = set(
+        RelatedExclusion.objects.filter(page_id__in=ids, story_id=article_id).values_list(
+            "page_id", flat=True
+        )
+    )
+    # TF-IDF cosines between the article and every story now in those lists, in one product:
+    # a story that is the article told again keeps its place and the article stays out.
+    entries = sorted({link.target_id for links in current.values() for link in links})
+    entries = [entry for entry in entries if entry in index.position]
+    closeness: dict[int, float] = {}
+    own = index.row(article_id)
+    if entries and own is not None:
+        rows = index.tfidf_rows(np.array([index.position[e] for e in entries]))
+        cosines = (rows @ widen(own[0], index.columns).T).toarray().ravel()
+        closeness = dict(zip(entries, cosines.tolist(), strict=True))
+
+    new_links: list[RelatedLink] = []
+    replaced: set[int] = set()
+    unranked: set[int] = set()
+    for neighbour, score in neighbours:
+        links = current.get(neighbour)
+        if not links:
+            unranked.add(neighbour)
+            continue
+        if neighbour in refusing or any(link.target_id == article_id for link in links):
+            continue
+        pinned = [link for link in links if link.pinned]
+        ranked = [(link.target_id, link.score) for link in links if not link.pinned]
+        room = limit - len(pinned)
+        if room <= 0 or (len(ranked) >= room and score <= min(s for _, s in ranked)):
+            continue
+        if any(closeness.get(target, 0.0) >= NEAR_DUPLICATE for target, _ in ranked):
+            continue
+        ranked = sorted([*ranked, (article_id, score)], key=lambda item: -item[1])[:room]
+        chosen = [(link.target_id, link.score, True) for link in pinned]
+        chosen += [(target, s, False) for target, s in ranked]
+        replaced.add(neighbour)
+        new_links += [
+            RelatedLink(source_id=neighbour, target_id=target, rank=rank, score=s, pinned=pin)
+            for rank, (target, s, pin) in enumerate(chosen, start=1)
+        ]
+    return new_links, replaced, unranked
+
+
+def _own_links(article_id: int, wide: list[tuple[int, float]]) -> list[RelatedLink]:
+    pins, excluded = _editor_choices([article_id])
+    pinned = pins.get(article_id, [])
+    skip = excluded.get(article_id, set()) | set(pinned)
+    chosen = [(story, 1.0, True) for story in pinned]
+    chosen += [(story, score, False) for story, score in wide if story not in skip]
+    return [
+        RelatedLink(source_id=article_id, target_id=story, rank=rank, score=score, pinned=pin)
+        for rank, (story, score, pin) in enumerate(chosen[: ranking_settings().limit], start=1)
+    ]
+
+
+@transaction.atomic
 def related_refresh(*, article_id: int, also: Iterable[int] = ()) -> int:
     """Bring stored lists up to date after an article was published, edited or unpublished:
-    its own list, the lists that named it, and the lists it now belongs in. Returns how many."""
+    its own list, the lists that named it, and the lists it now belongs in. Returns how many.
+
+    One transaction, so the whole refresh costs one commit (one fsync on SQLite).
+    """
     article = ArticlePage.objects.published().filter(pk=article_id).first()
     if article is not None:
         signature_store(article=article)
@@ -177,19 +235,29 @@ def related_refresh(*, article_id: int, also: Iterable[int] = ()) -> int:
         signature_deactivate(article_id=article_id)
         RelatedLink.objects.filter(source_id=article_id).delete()
     index = registry.current_index()
-    affected = set(also)
-    affected |= set(
+    # Lists that named the article are ranked again in full: its score in them changed, or it
+    # left them and they need filling up.
+    rerank = set(also)
+    rerank |= set(
         RelatedLink.objects.filter(target_id=article_id).values_list("source_id", flat=True)
     )
     # Fix: lists that pin the article, so a pinned story published again returns to the top of
     # them (its similarity alone need not bring those lists here).
-    affected |= set(
-        RelatedPin.objects.filter(story_id=article_id).values_list("page_id", flat=True)
-    )
-    if article is not None:
-        affected.add(article_id)
-        affected |= _lists_it_may_enter(index, article_id)
-    return lists_store(index, affected)
+    rerank |= set(RelatedPin.objects.filter(story_id=article_id).values_list("page_id", flat=True))
+    entered = 0
+    if article is not None and article_id in index.position:
+        rerank.add(article_id)
+        neighbours = [
+            (n, score) for n, score in _wide_ranking(index, article_id) if n not in rerank
+        ]
+        new_links, replaced, unranked = _enter_lists(index, article_id, neighbours)
+        rerank |= unranked
+        RelatedLink.objects.filter(source_id__in=replaced).delete()
+        RelatedLink.objects.bulk_create(new_links)
+        entered = len(replaced)
+        if replaced:
+            transaction.on_commit(publication_changed)
+    return entered + lists_store(index, rerank)
 
 
 def related_refresh_many(*, article_ids: Iterable[int]) -> int:
