@@ -65,8 +65,9 @@ def _load_all() -> SimilarityIndex:
         ids=np.frombuffer(ids, dtype=np.int64),
         days=np.frombuffer(days, dtype=np.float64),
         lengths=np.frombuffer(lengths, dtype=np.int64),
-        terms=np.frombuffer(bytes(terms), dtype="<u4").astype(np.uint32),
-        weights=np.frombuffer(bytes(weights), dtype="<f4").astype(np.float32),
+        # Views of the buffers, not copies (the stored byte order is the machine's on x86/ARM).
+        terms=np.frombuffer(terms, dtype="<u4").astype(np.uint32, copy=False),
+        weights=np.frombuffer(weights, dtype="<f4").astype(np.float32, copy=False),
     )
 
 
