@@ -93,6 +93,13 @@ def current_index(*, rebuild: bool = False) -> SimilarityIndex:
         return _index
 
 
+def current_index_unsynced() -> SimilarityIndex:
+    """The index as it is, without asking the database: for a rebuild's forked workers, which
+    must not use the connection they inherited."""
+    assert _index is not None, "build the index before forking workers"
+    return _index
+
+
 def forget() -> None:
     """Drop this process's index (tests, and after a full rebuild elsewhere)."""
     global _index, _synced_at

@@ -111,30 +111,51 @@ def _editor_choices(article_ids: Iterable[int]) -> tuple[dict[int, list[int]], d
     return pins, excluded
 
 
+LinkRow = tuple[int, int, int, float, bool]  # source, target, rank, score, pinned
+
+
+def _ranked_rows(
+    index: SimilarityIndex,
+    ids: list[int],
+    pins: dict[int, list[int]],
+    excluded: dict[int, set[int]],
+) -> list[LinkRow]:
+    """The lists of these articles as rows; pure computation (no database), so a rebuild can
+    run it in worker processes."""
+    config = ranking_settings()
+    skip = {i: excluded.get(i, set()) | set(pins.get(i, [])) for i in ids}
+    rows: list[LinkRow] = []
+    for ranked in rank_many(index, ids, config, skip):
+        chosen = [(story, 1.0, True) for story in pins.get(ranked.doc_id, [])]
+        chosen += [(story, score, False) for story, score in ranked.related]
+        rows += [
+            (ranked.doc_id, story, rank, score, pinned)
+            for rank, (story, score, pinned) in enumerate(chosen[: config.limit], start=1)
+        ]
+    return rows
+
+
+def _rows_save(ids: list[int], rows: list[LinkRow]) -> None:
+    with transaction.atomic():
+        RelatedLink.objects.filter(source_id__in=ids).delete()
+        RelatedLink.objects.bulk_create(
+            [
+                RelatedLink(source_id=s, target_id=t, rank=r, score=sc, pinned=p)
+                for s, t, r, sc, p in rows
+            ],
+            batch_size=1000,
+        )
+        # Article pages cache their related stories under the publication version.
+        transaction.on_commit(publication_changed)
+
+
 def lists_store(index: SimilarityIndex, article_ids: Iterable[int]) -> int:
     """Rank and store the lists of these articles; pins first, exclusions never. Returns count."""
     ids = [article_id for article_id in article_ids if article_id in index.position]
     if not ids:
         return 0
-    config = ranking_settings()
     pins, excluded = _editor_choices(ids)
-    for article_id in ids:
-        excluded.setdefault(article_id, set()).update(pins.get(article_id, []))
-    links: list[RelatedLink] = []
-    for ranked in rank_many(index, ids, config, excluded):
-        chosen = [(story, 1.0, True) for story in pins.get(ranked.doc_id, [])]
-        chosen += [(story, score, False) for story, score in ranked.related]
-        for rank, (story, score, pinned) in enumerate(chosen[: config.limit], start=1):
-            links.append(
-                RelatedLink(
-                    source_id=ranked.doc_id, target_id=story, rank=rank, score=score, pinned=pinned
-                )
-            )
-    with transaction.atomic():
-        RelatedLink.objects.filter(source_id__in=ids).delete()
-        RelatedLink.objects.bulk_create(links, batch_size=1000)
-        # Article pages cache their related stories under the publication version.
-        transaction.on_commit(publication_changed)
+    _rows_save(ids, _ranked_rows(index, ids, pins, excluded))
     return len(ids)
 
 
@@ -273,8 +294,8 @@ def related_refresh_many(*, article_ids: Iterable[int]) -> int:
 def related_rebuild(*, progress: Callable[[int, int], None] | None = None, batch: int = 500) -> int:
     """Recompute every signature and every list from scratch. Returns the number of lists.
 
-    Signatures (text analysis, the costly part) are computed on every core; the database work
-    stays in this process.
+    The costly parts, text analysis and ranking, run on every core (worker processes forked
+    after the index is built share it); the database work stays in this process.
     """
     published = ArticlePage.objects.published().order_by("pk")
     total = published.count()
@@ -290,17 +311,26 @@ def related_rebuild(*, progress: Callable[[int, int], None] | None = None, batch
                 rows = list(pool.map(_signature_row, chunk, chunksize=50))
                 _signatures_save(rows)
                 ids.extend(row[0] for row in rows)
-    index = registry.current_index(rebuild=True)
-    for start in range(0, len(ids), batch):
-        chunk_ids = ids[start : start + batch]
-        lists_store(index, chunk_ids)
-        done += len(chunk_ids)
-        if progress:
-            progress(done, total)
+    # Built before the pool forks, so every worker ranks against this same index.
+    registry.current_index(rebuild=True)
+    chunks = [ids[start : start + batch] for start in range(0, len(ids), batch)]
+    with _pool(workers) as pool:
+        tasks = [(chunk, *_editor_choices(chunk)) for chunk in chunks]
+        for chunk, rows in zip(chunks, pool.map(_rank_chunk, tasks), strict=True):
+            _rows_save(chunk, rows)
+            done += len(chunk)
+            if progress:
+                progress(done, total)
     RelatedLink.objects.exclude(
         source_id__in=ArticleSignature.objects.filter(active=True).values("article_id")
     ).delete()
     return done
+
+
+def _rank_chunk(task: tuple[list[int], dict[int, list[int]], dict[int, set[int]]]) -> list[LinkRow]:
+    # In a forked worker this is the index the parent built, shared copy-on-write.
+    chunk, pins, excluded = task
+    return _ranked_rows(registry.current_index_unsynced(), chunk, pins, excluded)
 
 
 def _pool(workers: int) -> Executor:
