@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.linalg
 import scipy.sparse as sp
 
 # Weight of the TF-IDF cosine in the blended similarity; the rest is the latent cosine.
@@ -25,6 +26,7 @@ LATENT_DIMENSIONS = 64
 # Terms seen in fewer articles than this carry no topical signal for the latent view.
 LATENT_MIN_DF = 2
 EXTRA_BLOCK = 512
+LOOKUP_SLICE = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,12 @@ class Document:
     weights: np.ndarray  # float32 weights before IDF
 
 
+def _orthonormal(tall: np.ndarray) -> np.ndarray:
+    """Q of a thin QR, in single precision and in place: numpy's QR works on a double copy with
+    more workspace (about 200 MB more at 100,000 articles)."""
+    return scipy.linalg.qr(tall, mode="economic", overwrite_a=True, check_finite=False)[0]
+
+
 def _randomized_svd_basis(matrix: sp.csr_matrix, rank: int, seed: int = 7) -> np.ndarray:
     """The top right singular vectors of ``matrix`` (rank x columns), by the randomised method
     of Halko, Martinsson and Tropp: a random projection, two power iterations, a small SVD."""
@@ -42,13 +50,20 @@ def _randomized_svd_basis(matrix: sp.csr_matrix, rank: int, seed: int = 7) -> np
     oversample = min(rank + 10, min(matrix.shape))
     omega = rng.standard_normal((matrix.shape[1], oversample), dtype=np.float32)
     sample = matrix @ omega
+    del omega
     for _ in range(2):
-        sample, _ = np.linalg.qr(sample)
+        sample = _orthonormal(sample)
         sample = matrix @ (matrix.T @ sample)
-    basis, _ = np.linalg.qr(sample)
-    small = (matrix.T @ basis).T  # oversample x columns
-    _, _, vt = np.linalg.svd(small, full_matrices=False)
-    return np.ascontiguousarray(vt[:rank], dtype=np.float32)
+    basis = _orthonormal(sample)
+    small = np.asarray((matrix.T @ basis).T, dtype=np.float32)  # oversample x columns
+    # The right singular vectors of ``small`` from its small Gram matrix: an SVD of ``small``
+    # itself would hold several double-precision copies of it (hundreds of MB at 100k articles).
+    gram = (small @ small.T).astype(np.float64)
+    values, vectors = np.linalg.eigh(gram)
+    order = np.argsort(values)[::-1][:rank]
+    singular = np.sqrt(np.clip(values[order], 1e-12, None))
+    vt = (vectors[:, order].T.astype(np.float32) @ small) / singular[:, None].astype(np.float32)
+    return np.ascontiguousarray(vt, dtype=np.float32)
 
 
 def widen(matrix: sp.csr_matrix, columns: int) -> sp.csr_matrix:
@@ -71,12 +86,12 @@ def _row_normalised(
 ) -> sp.csr_matrix:
     """A CSR matrix with L2-normalised rows, scaling ``data`` in place (no matrix copies)."""
     lengths = np.diff(indptr)
-    squares = np.add.reduceat(data.astype(np.float64) ** 2, indptr[:-1]) if len(data) else []
-    norms = np.ones(shape[0], dtype=np.float64)
+    squares = np.add.reduceat(data * data, indptr[:-1]) if len(data) else []
+    norms = np.ones(shape[0], dtype=np.float32)
     nonempty = lengths > 0
-    norms[nonempty] = np.sqrt(np.asarray(squares)[nonempty])
+    norms[nonempty] = np.sqrt(np.asarray(squares, dtype=np.float32)[nonempty])
     norms[norms == 0] = 1.0
-    data /= np.repeat(norms, lengths).astype(np.float32)
+    data /= np.repeat(norms, lengths)
     return sp.csr_matrix((data, indices, indptr), shape=shape)
 
 
@@ -108,9 +123,13 @@ class SimilarityIndex:
         self.position = {int(doc_id): i for i, doc_id in enumerate(self.ids)}
         self.active = np.ones(count, dtype=bool)
 
-        vocabulary, inverse = np.unique(terms, return_inverse=True)
-        columns = inverse.astype(np.int32)
-        del inverse
+        vocabulary = np.unique(terms)
+        # Column of each term, looked up in slices: unique(return_inverse=True) would hold
+        # several int64 arrays of the whole archive's size at once.
+        columns = np.empty(len(terms), dtype=np.int32)
+        for start in range(0, len(terms), LOOKUP_SLICE):
+            part = terms[start : start + LOOKUP_SLICE]
+            columns[start : start + LOOKUP_SLICE] = np.searchsorted(vocabulary, part)
         self.vocabulary = vocabulary
         indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
         df = np.bincount(columns, minlength=len(vocabulary)).astype(np.float32)
@@ -128,7 +147,8 @@ class SimilarityIndex:
         if count > 2 and len(latent_columns) > rank:
             mapped = self.latent_column[columns]
             keep = mapped >= 0
-            kept_per_row = np.add.reduceat(keep.astype(np.int64), indptr[:-1]) if len(keep) else []
+            kept = keep.view(np.int8)
+            kept_per_row = np.add.reduceat(kept, indptr[:-1], dtype=np.int32) if len(keep) else []
             latent_indptr = np.concatenate([[0], np.cumsum(kept_per_row)]).astype(np.int64)
             masked = sp.csr_matrix(
                 (self.base_tfidf.data[keep], mapped[keep], latent_indptr),
