@@ -16,7 +16,6 @@ from newsdesk.news import versioning
 from newsdesk.news.models import ArticlePage
 from newsdesk.news.selectors import related_articles
 from newsdesk.related.models import RelatedLink
-from newsdesk.related.selectors import stored_related
 from newsdesk.related.services import related_rebuild
 from tests.helpers import bulk_publish_articles
 from tests.related.conftest import Newsroom, stored_list
@@ -33,7 +32,7 @@ def test_the_stored_list_is_read_in_rank_order_with_one_query(
     with django_assert_num_queries(1):
         shown = related_articles(article, 5)
     assert [a.pk for a in shown] == expected
-    assert [a.pk for a in stored_related(article, 1)] == expected[:1]
+    assert [a.pk for a in related_articles(article, 1)] == expected[:1]
 
 
 def test_unpublished_targets_of_a_stale_list_are_never_shown(published: Newsroom) -> None:

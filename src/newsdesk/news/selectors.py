@@ -1,4 +1,5 @@
-"""Reads for the public site. Every list starts from ``ArticlePage.objects.published()``."""
+"""Reads for the public site (Related Stories included). Every list starts from
+``ArticlePage.objects.published()``."""
 
 from __future__ import annotations
 
