@@ -18,3 +18,6 @@ WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 # Hashing passwords slowly protects real accounts; in tests it only costs time.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# A process re-reads the publication version every few seconds; in tests that would add a query
+# at random moments. Tests that need the re-read move the clock themselves.
+NEWSDESK_VERSION_CHECK_SECONDS = 3600

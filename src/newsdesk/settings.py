@@ -204,6 +204,8 @@ NEWSDESK_RELATED_HALF_LIFE_DAYS = env_int(
     "NEWSDESK_RELATED_HALF_LIFE_DAYS", 30, minimum=1, maximum=36500
 )
 NEWSDESK_WORDS_PER_MINUTE = 230
+# Seconds after which a process re-reads the publication version (see news/versioning.py).
+NEWSDESK_VERSION_CHECK_SECONDS = 2.0
 
 # --- Email and newsletter -------------------------------------------------------------------------
 # EMAIL_URL picks Django's email backend (see newsdesk.env.parse_email_url). With nothing

@@ -63,7 +63,7 @@ def test_other_processes_see_the_version_within_the_check_interval(db: None) -> 
     # Another process bumps the row; this one keeps its memo until the interval passes.
     PublicationVersion.objects.update_or_create(pk=1, defaults={"value": seen + 5})
     assert versioning.current_version() == seen
-    versioning._state.checked -= versioning.CHECK_SECONDS + 1
+    versioning._state.checked -= versioning.check_seconds() + 1
     assert versioning.current_version() == seen + 5
 
 

@@ -3,7 +3,7 @@
 The home page's article count, the topic navigation, Recent Articles and the list of restricted
 subtrees are the same for every reader until something is published, unpublished, moved, deleted
 or restricted. They are cached in this process's memory under the current publication version.
-Each process re-reads the version at most every ``CHECK_SECONDS``, so a change made by another
+Each process re-reads the version at most every ``check_seconds()``, so a change made by another
 process shows within that time; the process that made it sees it at once.
 """
 
@@ -14,12 +14,18 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import F
 
 T = TypeVar("T")
 
-CHECK_SECONDS = 2.0
+
+def check_seconds() -> float:
+    """How stale another process's change may be seen here (``NEWSDESK_VERSION_CHECK_SECONDS``)."""
+    return float(settings.NEWSDESK_VERSION_CHECK_SECONDS)
+
+
 # Entries also expire by age, so a live article whose date arrives later is not missed for long.
 ENTRY_SECONDS = 60
 
@@ -30,7 +36,7 @@ def current_version() -> int:
     from newsdesk.news.models import PublicationVersion
 
     now = time.monotonic()
-    if getattr(_state, "value", None) is None or now - _state.checked > CHECK_SECONDS:
+    if getattr(_state, "value", None) is None or now - _state.checked > check_seconds():
         _state.value = (
             PublicationVersion.objects.filter(pk=1).values_list("value", flat=True).first() or 0
         )
@@ -39,7 +45,7 @@ def current_version() -> int:
 
 
 def publication_changed() -> None:
-    """Retire every cached fragment (here at once, elsewhere within CHECK_SECONDS)."""
+    """Retire every cached fragment (here at once, elsewhere within check_seconds())."""
     from newsdesk.news.models import PublicationVersion
 
     if not PublicationVersion.objects.filter(pk=1).update(value=F("value") + 1):
