@@ -6,6 +6,7 @@ so a typo fails at start instead of surfacing later as odd behaviour.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 import time
@@ -80,6 +81,26 @@ def env_time_zone(name: str, default: str) -> str:
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise ImproperlyConfigured(f"{name}: unknown time zone {raw!r}") from None
     return raw
+
+
+def env_time(name: str, default: str) -> dt.time:
+    """A local time of day written HH:MM (24-hour clock)."""
+    raw = os.environ.get(name, default).strip()
+    try:
+        return dt.datetime.strptime(raw, "%H:%M").time()
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}: expected a time like 07:00, got {raw!r}") from None
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def env_weekday(name: str, default: str) -> int:
+    """A day of the week by its English name; Monday is 0, as in ``date.weekday()``."""
+    raw = os.environ.get(name, default).strip().lower()
+    if raw not in WEEKDAYS:
+        raise ImproperlyConfigured(f"{name}: expected a day such as monday, got {raw!r}")
+    return WEEKDAYS.index(raw)
 
 
 def data_dir(name: str, default: str) -> Path:

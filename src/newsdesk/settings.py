@@ -234,3 +234,11 @@ NEWSDESK_REPLY_TO = env_email_address("NEWSDESK_REPLY_TO", "")
 # sent at most once per address per day whatever these say.
 NEWSDESK_SIGNUP_LIMIT_PER_IP = env_int("NEWSDESK_SIGNUP_LIMIT_PER_IP", 20, minimum=1)
 NEWSDESK_SIGNUP_LIMIT_PER_ADDRESS = env_int("NEWSDESK_SIGNUP_LIMIT_PER_ADDRESS", 5, minimum=1)
+
+# The digest goes out every day at this local time (TIME_ZONE); the weekly edition on this day.
+from newsdesk.env import env_time, env_weekday  # noqa: E402
+
+NEWSDESK_DIGEST_TIME = env_time("NEWSDESK_DIGEST_TIME", "07:00")
+NEWSDESK_DIGEST_WEEKDAY = env_weekday("NEWSDESK_DIGEST_WEEKDAY", "monday")
+# Parallel SMTP connections of the digest sender; most providers accept a handful per client.
+NEWSDESK_DIGEST_CONNECTIONS = env_int("NEWSDESK_DIGEST_CONNECTIONS", 4, minimum=1, maximum=64)

@@ -1,9 +1,12 @@
-"""Subscribers, their consent records, and the database-backed rate limiter."""
+"""Subscribers and their consent, the rate limiter, digests, deliveries and bounces."""
 
 from __future__ import annotations
 
 from django.db import models
-from wagtail.admin.panels import FieldPanel
+from modelcluster.fields import ParentalKey
+from modelcluster.models import ClusterableModel
+from wagtail.admin.panels import FieldPanel, InlinePanel
+from wagtail.models import Orderable
 
 
 class Subscriber(models.Model):
@@ -90,3 +93,153 @@ class RateLimitBucket(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key[:12]}… {self.count} since {self.window_start:%H:%M}"
+
+
+class Digest(ClusterableModel):
+    """One edition of the newsletter: the daily (or weekly) email and its public web page.
+
+    An editor may create the digest for a coming date ahead of time to write an intro and pick
+    stories; at the send time the scheduler takes that row (or creates it), freezes the list of
+    stories in ``DigestItem`` rows and the subject, and the sender works from the frozen copy, so
+    a restarted sender sends exactly what the first one did.
+    """
+
+    class Edition(models.TextChoices):
+        DAILY = "daily", "Daily"
+        WEEKLY = "weekly", "Weekly"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft (not frozen yet)"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        SKIPPED = "skipped", "Skipped (no new stories)"
+
+    edition = models.CharField(max_length=8, choices=Edition.choices, default=Edition.DAILY)
+    date = models.DateField(help_text="The day this edition goes out (in the site's time zone).")
+    intro = models.TextField(
+        blank=True,
+        max_length=2000,
+        help_text="A short note from the editors, shown above the stories. Plain text.",
+    )
+    subject = models.CharField(max_length=200, blank=True, editable=False)
+    status = models.CharField(
+        max_length=8, choices=Status.choices, default=Status.DRAFT, editable=False
+    )
+    # The stories are those published in [period_start, period_end); both are fixed on freezing.
+    period_start = models.DateTimeField(null=True, blank=True, editable=False)
+    period_end = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    frozen_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    panels = [
+        FieldPanel("edition"),
+        FieldPanel("date"),
+        FieldPanel("intro"),
+        InlinePanel("picks", label="Editor's picks", heading="Editor's picks (shown first)"),
+    ]
+
+    class Meta:
+        ordering = ["-date", "edition"]
+        constraints = [
+            models.UniqueConstraint(fields=["edition", "date"], name="digest_edition_date")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_edition_display()} digest, {self.date:%Y-%m-%d}"
+
+
+class DigestPick(Orderable):
+    """A story an editor put at the top of a digest, in the editor's order."""
+
+    digest = ParentalKey(Digest, on_delete=models.CASCADE, related_name="picks")
+    article = models.ForeignKey("news.ArticlePage", on_delete=models.CASCADE, related_name="+")
+
+    panels = [FieldPanel("article")]
+
+    class Meta(Orderable.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["digest", "article"], name="digest_pick_unique")
+        ]
+
+
+class DigestItem(models.Model):
+    """A story as it went out in a frozen digest (copied, so later edits do not change it)."""
+
+    digest = models.ForeignKey(Digest, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveIntegerField()
+    article = models.ForeignKey(
+        "news.ArticlePage", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    picked = models.BooleanField(default=False)
+    title = models.CharField(max_length=255)
+    summary = models.TextField(blank=True)
+    url = models.URLField(max_length=500)
+    topic_ids = models.JSONField(default=list)
+    topic_names = models.CharField(max_length=255, blank=True)
+    first_published_at = models.DateTimeField(null=True)
+
+    class Meta:
+        ordering = ["digest", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["digest", "position"], name="digest_item_position")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Delivery(models.Model):
+    """One subscriber's copy of one digest. The unique pair is what makes resending safe."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed permanently"
+        SKIPPED = "skipped", "Skipped (suppressed or nothing in their topics)"
+
+    digest = models.ForeignKey(Digest, on_delete=models.CASCADE, related_name="deliveries")
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="deliveries")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # The server's last reply for a failure ("550 5.1.1 no such user"), cut to fit.
+    error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["digest", "subscriber"], name="delivery_unique_pair")
+        ]
+        # The sender walks a digest's pending rows in id order (keyset pagination).
+        indexes = [models.Index(fields=["digest", "status", "id"], name="delivery_walk")]
+
+    def __str__(self) -> str:
+        return f"{self.digest} → subscriber {self.subscriber_id}: {self.status}"
+
+
+class BounceEvent(models.Model):
+    """A bounce or complaint reported by the mail provider (anymail's tracking webhooks)."""
+
+    class Kind(models.TextChoices):
+        HARD = "hard", "Hard bounce"
+        SOFT = "soft", "Soft bounce"
+        COMPLAINT = "complaint", "Complaint"
+
+    subscriber = models.ForeignKey(
+        Subscriber, on_delete=models.CASCADE, related_name="bounce_events"
+    )
+    delivery = models.ForeignKey(
+        Delivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="bounce_events"
+    )
+    kind = models.CharField(max_length=9, choices=Kind.choices)
+    # The provider's event id: webhooks are retried, so one event must count once.
+    event_id = models.CharField(max_length=200, unique=True)
+    occurred_at = models.DateTimeField()
+    description = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        indexes = [models.Index(fields=["subscriber", "kind", "occurred_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for subscriber {self.subscriber_id}"
