@@ -1,3 +1,5 @@
+import datetime as dt
+
 from django.urls import path, register_converter
 
 from newsdesk.newsletter import views
@@ -18,7 +20,23 @@ class TokenConverter:
         return value
 
 
+class DateConverter:
+    """YYYY-MM-DD; an impossible date such as 2026-02-30 is a 404, not an error."""
+
+    regex = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+
+    def to_python(self, value: str) -> dt.date:
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(value) from None
+
+    def to_url(self, value: dt.date | str) -> str:
+        return value.isoformat() if isinstance(value, dt.date) else value
+
+
 register_converter(TokenConverter, "nltoken")
+register_converter(DateConverter, "isodate")
 
 urlpatterns = [
     path("subscribe/", views.subscribe, name="subscribe"),
@@ -26,4 +44,15 @@ urlpatterns = [
     path("newsletter/confirm/<nltoken:token>/", views.confirm, name="confirm"),
     path("newsletter/preferences/<nltoken:token>/", views.preferences, name="preferences"),
     path("newsletter/unsubscribe/<nltoken:token>/", views.unsubscribe, name="unsubscribe"),
+]
+
+urlpatterns += [
+    path("newsletter/", views.digest_archive, name="archive"),
+    path("newsletter/<isodate:date>/", views.digest_page, {"edition": "daily"}, name="digest"),
+    path(
+        "newsletter/weekly/<isodate:date>/",
+        views.digest_page,
+        {"edition": "weekly"},
+        name="digest-weekly",
+    ),
 ]

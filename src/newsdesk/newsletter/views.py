@@ -8,18 +8,19 @@ URL is what authorises that request.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
-from newsdesk.newsletter import services
+from newsdesk.newsletter import digest_selectors, services
 from newsdesk.newsletter.addresses import InvalidAddress
 from newsdesk.newsletter.forms import (
     HEADLINE,
@@ -177,3 +178,26 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     # "List-Unsubscribe=One-Click"); the answer is always a 200 page, never a redirect.
     services.subscriber_unsubscribe(subscriber=subscriber)
     return render(request, "newsletter/unsubscribed.html", {"subscriber": subscriber})
+
+
+@require_safe
+def digest_archive(request: HttpRequest) -> HttpResponse:
+    page = digest_selectors.digest_archive_page(request.GET.get("page"))
+    return render(request, "newsletter/archive.html", {"digests": page})
+
+
+@require_safe
+def digest_page(request: HttpRequest, date: dt.date, edition: str) -> HttpResponse:
+    digest = digest_selectors.digest_public(edition, date)
+    if digest is None:
+        raise Http404("No digest for that date.")
+    items = digest_selectors.digest_items_public(digest)
+    return render(
+        request,
+        "newsletter/digest.html",
+        {
+            "digest": digest,
+            "items": items,
+            "picked_count": sum(1 for item in items if item.picked),
+        },
+    )

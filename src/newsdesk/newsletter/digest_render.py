@@ -1,0 +1,86 @@
+"""Render a frozen digest once per story selection, with markers for each reader's values.
+
+Readers who chose topics get only those topics' stories, so there is one rendering per distinct
+topic choice (usually a handful), not one per reader.
+"""
+
+from __future__ import annotations
+
+from email.utils import parseaddr
+from urllib.parse import urlsplit
+
+import css_inline
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from newsdesk.newsletter.mime import MessageTemplate, marker
+from newsdesk.newsletter.models import Digest, DigestItem
+
+# Media queries (dark mode, small screens) cannot be inlined; keep_at_rules leaves them in a
+# <style> element for the clients that honour it. Nothing is fetched from the network.
+_INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
+
+
+def digest_web_url(digest: Digest) -> str:
+    name = (
+        "newsletter:digest-weekly"
+        if digest.edition == Digest.Edition.WEEKLY
+        else "newsletter:digest"
+    )
+    return settings.SITE_URL + reverse(name, args=[digest.date])
+
+
+def list_id() -> str:
+    """RFC 2919: a stable identifier for the list, under the site's own domain."""
+    host = urlsplit(settings.SITE_URL).hostname or "localhost"
+    name = " ".join(settings.SITE_NAME.replace('"', "").split())
+    return f'"{name}" <daily.{host}>'
+
+
+def items_for_topics(items: list[DigestItem], topic_ids: frozenset[int] | None) -> list[DigestItem]:
+    """The stories for a reader who chose ``topic_ids`` (None: every topic).
+
+    Editor's picks are for everyone: the editors chose them above any topic.
+    """
+    if topic_ids is None:
+        return items
+    return [item for item in items if item.picked or topic_ids.intersection(item.topic_ids)]
+
+
+def _context(digest: Digest, items: list[DigestItem], personal: bool) -> dict[str, object]:
+    return {
+        "digest": digest,
+        "items": items,
+        "picked_count": sum(1 for item in items if item.picked),
+        "subject": digest.subject,
+        "site_name": settings.SITE_NAME,
+        "site_url": settings.SITE_URL,
+        "web_url": digest_web_url(digest),
+        "unsubscribe_url": marker("unsubscribe_url") if personal else "#",
+        "preferences_url": marker("preferences_url") if personal else "#",
+    }
+
+
+def digest_html(digest: Digest, items: list[DigestItem], *, personal: bool = True) -> str:
+    html = render_to_string("newsletter/email/digest.html", _context(digest, items, personal))
+    return _INLINER.inline(html)
+
+
+def digest_text(digest: Digest, items: list[DigestItem]) -> str:
+    return render_to_string("newsletter/email/digest.txt", _context(digest, items, True))
+
+
+def digest_message_template(digest: Digest, items: list[DigestItem]) -> MessageTemplate:
+    return MessageTemplate(
+        subject=digest.subject,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        reply_to=settings.NEWSDESK_REPLY_TO,
+        list_id=list_id(),
+        text=digest_text(digest, items),
+        html=digest_html(digest, items),
+    )
+
+
+def unsubscribe_mailbox() -> str:
+    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1]

@@ -1,0 +1,127 @@
+"""Writes to digests: creating an edition, and freezing its stories at the send time.
+
+Freezing copies each story (headline, summary, link, topics) into ``DigestItem`` rows and fixes
+the subject. From then on the sender, the web page and a restarted sender all read the frozen
+copy, so a story edited or unpublished during a send cannot make two readers get different
+emails, and a crash cannot change what the rest of the list receives.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from newsdesk.news.models import ArticlePage
+from newsdesk.news.rendering import excerpt
+from newsdesk.news.seo import absolute
+from newsdesk.newsletter.models import Digest, DigestItem
+
+# A digest lists this many stories at most; a busy day links to the site for the rest.
+MAX_STORIES = 30
+EDITION_SPAN = {Digest.Edition.DAILY: dt.timedelta(days=1), Digest.Edition.WEEKLY: dt.timedelta(7)}
+MAX_SUBJECT = 200
+
+
+def send_time(date: dt.date) -> dt.datetime:
+    """The moment the edition for ``date`` goes out, as an aware datetime."""
+    zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    return dt.datetime.combine(date, settings.NEWSDESK_DIGEST_TIME, tzinfo=zone)
+
+
+def digest_ensure(*, edition: Digest.Edition, date: dt.date) -> Digest:
+    digest, _ = Digest.objects.get_or_create(edition=edition, date=date)
+    return digest
+
+
+def _period(digest: Digest) -> tuple[dt.datetime, dt.datetime]:
+    """Stories published since the previous edition's cut-off, up to this one's send time."""
+    end = send_time(digest.date)
+    previous = (
+        Digest.objects.filter(edition=digest.edition, period_end__lt=end)
+        .exclude(pk=digest.pk)
+        .order_by("-period_end")
+        .values_list("period_end", flat=True)
+        .first()
+    )
+    span = EDITION_SPAN[Digest.Edition(digest.edition)]
+    # Never reach back further than one edition's span: after a long outage, readers get the
+    # last day's (or week's) news, not a month of it.
+    start = max(previous, end - span) if previous else end - span
+    return start, end
+
+
+def _item(digest: Digest, position: int, article: ArticlePage, picked: bool) -> DigestItem:
+    topics = list(article.topics.all())
+    return DigestItem(
+        digest=digest,
+        position=position,
+        article=article,
+        picked=picked,
+        title=article.title[:255],
+        summary=article.dek or excerpt(article.body or ""),
+        url=absolute(article.get_url() or "/"),
+        topic_ids=[topic.pk for topic in topics],
+        topic_names=", ".join(topic.name for topic in topics)[:255],
+        first_published_at=article.first_published_at,
+    )
+
+
+def _subject(digest: Digest, items: list[DigestItem]) -> str:
+    label = "This week" if digest.edition == Digest.Edition.WEEKLY else "Today"
+    lead = items[0].title
+    more = f" and {len(items) - 1} more" if len(items) > 1 else ""
+    subject = f"{label} at {settings.SITE_NAME}: {lead}{more}"
+    # A headline can hold anything an editor typed; a subject is one line.
+    subject = " ".join(subject.split())
+    return subject if len(subject) <= MAX_SUBJECT else subject[: MAX_SUBJECT - 1] + "…"
+
+
+def digest_freeze(digest: Digest, *, now: dt.datetime | None = None) -> Digest:
+    """Fix the stories and subject of a draft digest; mark it sending, or skipped if empty.
+
+    Idempotent: a digest that is already frozen is returned unchanged.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        current = Digest.objects.select_for_update().get(pk=digest.pk)
+        if current.status != Digest.Status.DRAFT:
+            return current
+        start, end = _period(current)
+        published = ArticlePage.objects.published().prefetch_related("topics")
+        picks = [
+            pick.article
+            for pick in current.picks.select_related("article").order_by("sort_order")
+            if pick.article.pk in set(published.values_list("pk", flat=True))
+        ]
+        picked_ids = {article.pk for article in picks}
+        rest = list(
+            published.filter(first_published_at__gte=start, first_published_at__lt=end)
+            .exclude(pk__in=picked_ids)
+            .newest_first()[: max(MAX_STORIES - len(picks), 0)]
+        )
+        current.period_start, current.period_end = start, end
+        current.frozen_at = now
+        if not rest and not picks:
+            # No new stories, no email: readers hear from us when there is news.
+            current.status = Digest.Status.SKIPPED
+            current.save()
+            return current
+        items = [
+            _item(current, position, article, picked=article.pk in picked_ids)
+            for position, article in enumerate([*picks, *rest])
+        ]
+        DigestItem.objects.bulk_create(items)
+        current.subject = _subject(current, items)
+        current.status = Digest.Status.SENDING
+        current.save()
+    return current
+
+
+def digest_mark_sent(digest: Digest) -> None:
+    Digest.objects.filter(pk=digest.pk, status=Digest.Status.SENDING).update(
+        status=Digest.Status.SENT, sent_at=timezone.now()
+    )

@@ -1,0 +1,172 @@
+"""How the digest sender hands one message to the mail system.
+
+``SmtpTransport`` speaks SMTP itself when EMAIL_URL names an SMTP server, because the sender must
+see each message's reply code: 250 marks the delivery sent, 4xx means "try again later" and 5xx
+is a permanent failure. Django's SMTP backend hides those codes. Every other backend (the file
+outbox, console, anymail's ESP backends) goes through Django, one message at a time.
+"""
+
+from __future__ import annotations
+
+import enum
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.utils import parseaddr
+from typing import Protocol
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+
+from newsdesk.newsletter.mime import MessageTemplate
+
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+
+
+class Outcome(enum.Enum):
+    SENT = "sent"
+    RETRY = "retry"  # 4xx, a dropped connection: the server may take it later
+    PERMANENT = "permanent"  # 5xx: this address will not take it
+
+
+@dataclass(frozen=True)
+class Result:
+    outcome: Outcome
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Job:
+    delivery_id: int
+    email: str
+    template: MessageTemplate
+    values: dict[str, str]
+
+
+class Transport(Protocol):
+    def send(self, job: Job) -> Result: ...
+
+    def close(self) -> None: ...
+
+
+def _reply(code: int, message: bytes | str) -> str:
+    text = message.decode("utf-8", "replace") if isinstance(message, bytes) else message
+    return f"{code} {' '.join(text.split())}"[:300]
+
+
+def _classify(code: int, message: bytes | str) -> Result:
+    outcome = Outcome.PERMANENT if 500 <= code < 600 else Outcome.RETRY
+    return Result(outcome, _reply(code, message))
+
+
+class SmtpTransport:
+    """One SMTP connection, opened lazily and reopened after the server drops it."""
+
+    def __init__(self) -> None:
+        self._smtp: smtplib.SMTP | None = None
+        self._envelope_from = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+
+    def _connect(self) -> smtplib.SMTP:
+        if self._smtp is None:
+            timeout = settings.EMAIL_TIMEOUT
+            if settings.EMAIL_USE_SSL:
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                    settings.EMAIL_HOST,
+                    settings.EMAIL_PORT,
+                    timeout=timeout,
+                    context=ssl.create_default_context(),
+                )
+            else:
+                smtp = smtplib.SMTP(settings.EMAIL_HOST, settings.EMAIL_PORT, timeout=timeout)
+            if settings.EMAIL_USE_TLS:
+                smtp.starttls(context=ssl.create_default_context())
+            if settings.EMAIL_HOST_USER:
+                smtp.login(settings.EMAIL_HOST_USER, settings.EMAIL_HOST_PASSWORD)
+            self._smtp = smtp
+        return self._smtp
+
+    def _drop(self) -> None:
+        if self._smtp is not None:
+            try:
+                self._smtp.close()
+            finally:
+                self._smtp = None
+
+    def send(self, job: Job) -> Result:
+        options: list[str] = ["BODY=8BITMIME"]
+        if not job.email.isascii():
+            options.append("SMTPUTF8")
+        try:
+            smtp = self._connect()
+            if not smtp.has_extn("8bitmime"):
+                options.remove("BODY=8BITMIME")
+            if "SMTPUTF8" in options and not smtp.has_extn("smtputf8"):
+                return Result(Outcome.PERMANENT, "address needs SMTPUTF8, server lacks it")
+            smtp.sendmail(
+                self._envelope_from, [job.email], job.template.render(job.values), options
+            )
+        except smtplib.SMTPRecipientsRefused as error:
+            code, message = next(iter(error.recipients.values()))
+            return _classify(code, message)
+        except smtplib.SMTPResponseException as error:
+            # Sender refused, data refused, 421 "too busy": the session may be unusable now.
+            if error.smtp_code == 421:
+                self._drop()
+            else:
+                self._reset()
+            return _classify(error.smtp_code, error.smtp_error)
+        except (smtplib.SMTPException, OSError) as error:
+            self._drop()
+            return Result(Outcome.RETRY, f"connection: {error}"[:300])
+        return Result(Outcome.SENT)
+
+    def _reset(self) -> None:
+        try:
+            if self._smtp is not None:
+                self._smtp.rset()
+        except (smtplib.SMTPException, OSError):
+            self._drop()
+
+    def close(self) -> None:
+        if self._smtp is not None:
+            try:
+                self._smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                pass
+            self._drop()
+
+
+class DjangoTransport:
+    """Any Django email backend: the outbox, the console, or an ESP through anymail."""
+
+    def __init__(self) -> None:
+        self._connection = get_connection()
+
+    def send(self, job: Job) -> Result:
+        parts = job.template.personal_parts(job.values)
+        message = EmailMultiAlternatives(
+            subject=job.template.subject,
+            body=parts.text,
+            from_email=job.template.from_email,
+            to=[job.email],
+            reply_to=[job.template.reply_to] if job.template.reply_to else None,
+            headers=parts.headers,
+        )
+        message.attach_alternative(parts.html, "text/html")
+        # anymail passes metadata to the ESP, whose bounce webhooks send it back: that is how a
+        # bounce finds its delivery. Other backends ignore the attribute.
+        message.metadata = {"delivery": str(job.delivery_id)}  # type: ignore[attr-defined]
+        try:
+            sent = self._connection.send_messages([message])
+        except Exception as error:  # backends raise their own types; none should stop the run
+            return Result(Outcome.RETRY, f"{type(error).__name__}: {error}"[:300])
+        return Result(Outcome.SENT) if sent else Result(Outcome.RETRY, "backend sent nothing")
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+def transport_make() -> Transport:
+    if settings.EMAIL_BACKEND == SMTP_BACKEND:
+        return SmtpTransport()
+    return DjangoTransport()
