@@ -242,3 +242,17 @@ NEWSDESK_DIGEST_TIME = env_time("NEWSDESK_DIGEST_TIME", "07:00")
 NEWSDESK_DIGEST_WEEKDAY = env_weekday("NEWSDESK_DIGEST_WEEKDAY", "monday")
 # Parallel SMTP connections of the digest sender; most providers accept a handful per client.
 NEWSDESK_DIGEST_CONNECTIONS = env_int("NEWSDESK_DIGEST_CONNECTIONS", 4, minimum=1, maximum=64)
+
+# --- Anymail: ESP backends and bounce/complaint webhooks (newsletter/bounces.py) ------------------
+# EMAIL_URL=anymail+postmark: (or mailgun, …) sends through an ESP's API with ANYMAIL_API_KEY.
+# The tracking webhooks under /webhooks/anymail/<esp>/tracking/ accept nothing until
+# ANYMAIL_WEBHOOK_SECRET ("user:password", given to the ESP as basic auth in the URL) is set.
+from newsdesk.env import env_anymail  # noqa: E402
+
+INSTALLED_APPS.append("anymail")
+ANYMAIL = env_anymail(_email)
+# ESPs batch events (Mailjet, SparkPost): a batch stays well under this; anything larger is refused
+# before it is read.
+NEWSDESK_WEBHOOK_MAX_BYTES = env_int(
+    "NEWSDESK_WEBHOOK_MAX_BYTES", 1_000_000, minimum=10_000, maximum=20_000_000
+)

@@ -14,6 +14,7 @@ urlpatterns = [
     path("sitemap.xml", sitemap, name="sitemap"),
     path("", include("newsdesk.news.urls")),
     path("", include("newsdesk.newsletter.urls")),
+    path("webhooks/anymail/", include("newsdesk.newsletter.webhooks")),
     # Uploaded images for a single-machine install; behind nginx, serve MEDIA_ROOT from there.
     re_path(r"^media/(?P<path>.*)$", serve_file, {"document_root": settings.MEDIA_ROOT}),
     # Wagtail's page tree (home and articles) last: it matches every other path.

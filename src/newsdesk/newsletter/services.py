@@ -148,3 +148,22 @@ def subscriber_preferences_update(
         current.save(update_fields=["frequency", "paused", "updated_at"])
         current.topics.set(list(topics))
     subscriber.refresh_from_db()
+
+
+def subscriber_suppress(*, subscriber: Subscriber, status: Subscriber.Status) -> bool:
+    """Stop all mail to an address the provider reports as dead (BOUNCED) or whose owner marked
+    our mail as spam (COMPLAINED). Returns whether the status changed.
+
+    Any status gives way, unsubscribed included: a suppression says more, and signup refuses a
+    suppressed address for good. A complaint is never downgraded to a bounce.
+    """
+    if status not in SUPPRESSED:
+        raise ValueError(f"not a suppression status: {status!r}")
+    with transaction.atomic():
+        current = _locked(subscriber.pk)
+        if current.status == status or current.status == Subscriber.Status.COMPLAINED:
+            return False
+        current.status = status
+        current.save(update_fields=["status", "updated_at"])
+    subscriber.refresh_from_db()
+    return True
