@@ -256,3 +256,9 @@ ANYMAIL = env_anymail(_email)
 NEWSDESK_WEBHOOK_MAX_BYTES = env_int(
     "NEWSDESK_WEBHOOK_MAX_BYTES", 1_000_000, minimum=10_000, maximum=20_000_000
 )
+
+# --- Subscriber CSV import (newsletter/subscriber_admin.py) ---------------------------------------
+# Each new address gets a confirmation email, sent by a task (inline with the immediate backend):
+# the row limit keeps one upload's emails within what a request can send.
+NEWSDESK_IMPORT_MAX_BYTES = env_int("NEWSDESK_IMPORT_MAX_BYTES", 2_000_000, minimum=1_000)
+NEWSDESK_IMPORT_MAX_ROWS = env_int("NEWSDESK_IMPORT_MAX_ROWS", 2_000, minimum=1)

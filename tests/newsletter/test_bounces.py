@@ -436,3 +436,21 @@ def test_an_unsubscribe_through_the_esp_unsubscribes(client: Client) -> None:
     ann.refresh_from_db()
     assert ann.status == Subscriber.Status.UNSUBSCRIBED
     assert not BounceEvent.objects.exists()
+
+
+def test_the_admin_inspect_page_lists_bounce_events_escaped(client: Client) -> None:
+    from django.contrib.auth.models import User
+
+    ann = confirmed("ann@example.org")
+    delivery = delivery_for(ann)
+    payload = postmark_bounce(ann.email, metadata={"delivery": str(delivery.pk)})
+    payload["Details"] = "550 <script>alert(1)</script> no such user"
+    post(client, POSTMARK, payload)
+    client.force_login(User.objects.create_superuser("boss", "boss@example.org", "pw"))
+    page = client.get(f"/admin/snippets/newsletter/subscriber/inspect/{ann.pk}/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "Bounces and complaints" in body and "Hard bounce" in body
+    assert str(delivery.digest) in body
+    assert "<script>alert(1)</script>" not in body
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body

@@ -1,4 +1,5 @@
-"""Subscribers in the Wagtail admin: a searchable list filtered by status.
+"""Subscribers in the Wagtail admin: a searchable list filtered by status, CSV export and
+import (subscriber_admin), and the bounces reported for each on its inspect page.
 
 Adding subscribers here is switched off: every subscriber must come through
 ``subscriber_signup`` (validation, consent record, confirmation email). Editors can change a
@@ -16,6 +17,7 @@ from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from newsdesk.newsletter.models import Subscriber
+from newsdesk.newsletter.subscriber_admin import SubscriberIndexView, SubscriberInspectView
 
 
 class NoAddPermissionPolicy(ModelPermissionPolicy):
@@ -40,6 +42,8 @@ class SubscriberViewSet(SnippetViewSet):
     search_backend_name = None  # a plain ORM search: subscribers are not in the search index
     inspect_view_enabled = True
     copy_view_enabled = False
+    index_view_class = SubscriberIndexView  # adds the CSV export and import buttons
+    inspect_view_class = SubscriberInspectView  # adds the bounce events
 
 
 # Registered before the viewset, which would otherwise create the default policy first.
