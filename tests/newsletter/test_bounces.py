@@ -454,3 +454,12 @@ def test_the_admin_inspect_page_lists_bounce_events_escaped(client: Client) -> N
     assert str(delivery.digest) in body
     assert "<script>alert(1)</script>" not in body
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+
+
+def test_webhooks_need_no_csrf_token() -> None:
+    # ESPs post without cookies or tokens: basic auth is what authorises them.
+    ann = confirmed("ann@example.org")
+    strict = Client(enforce_csrf_checks=True)
+    assert post(strict, POSTMARK, postmark_bounce(ann.email)).status_code == 200
+    ann.refresh_from_db()
+    assert ann.status == Subscriber.Status.BOUNCED
