@@ -1,0 +1,704 @@
+"""Signup under load, against the real server: ``newsdesk serve`` (granian) as a subprocess.
+
+Fifty client threads sign up, read their confirmation email from an in-process SMTP server and
+confirm, for a bounded time, while some of them repeat addresses and send malformed, oversized,
+cookieless or honeypot requests. Nothing may answer 5xx, and the database read after the server
+stops must hold exactly the confirmations the clients saw. A second, smaller run with low limits
+checks that the rate limiter answers 429 under concurrency and counts every hit.
+
+The server runs on SQLite in its own data directory, or, when the test run has DATABASE_URL set,
+on a throwaway PostgreSQL database created next to the one DATABASE_URL names.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import http.client
+import os
+import random
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+import pytest
+from aiosmtpd.controller import Controller
+
+NEWSDESK = Path(sys.executable).with_name("newsdesk")
+CLIENTS = 50
+LOAD_SECONDS = 10.0
+START_TIMEOUT = 60.0
+REQUEST_TIMEOUT = 30.0
+MAIL_TIMEOUT = 20.0
+# A page asked for while fifty clients hammer the server must still come back within this.
+RESPONSIVE_SECONDS = 10.0
+# Two worker processes of four threads: eight requests at once inside the server, from two
+# processes, so database writes contend both across threads and across processes.
+SERVE_SIZE = ("--workers", "2", "--threads", "4")
+LIMIT_WINDOW_SECONDS = 3600  # newsdesk.newsletter.views.LIMIT_WINDOW
+CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+CONFIRM_LINK = re.compile(r"https?://[^\s<>\"]+/newsletter/confirm/[^\s<>\"]+")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# --- Mail ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Mail:
+    recipient: str  # case-folded
+    subject: str
+    text: str
+
+
+class IndexedMailbox:
+    """aiosmtpd handler that files each message under its case-folded recipient, so fifty
+    threads can wait for their own message without scanning everything that arrived."""
+
+    def __init__(self) -> None:
+        self.by_recipient: dict[str, list[Mail]] = defaultdict(list)
+        self.condition = threading.Condition()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        parsed = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+        body = parsed.get_body(preferencelist=("plain",))
+        text = body.get_content() if body is not None else ""
+        with self.condition:
+            for recipient in envelope.rcpt_tos:
+                key = recipient.casefold()
+                self.by_recipient[key].append(Mail(key, str(parsed["Subject"]), text))
+            self.condition.notify_all()
+        return "250 Message accepted for delivery"
+
+    def mails(self, address: str) -> list[Mail]:
+        with self.condition:
+            return list(self.by_recipient.get(address.casefold(), []))
+
+    def wait_for(self, address: str, subject_start: str, timeout: float) -> Mail | None:
+        deadline = time.monotonic() + timeout
+        with self.condition:
+            while True:
+                for mail in self.by_recipient.get(address.casefold(), []):
+                    if mail.subject.startswith(subject_start):
+                        return mail
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                self.condition.wait(remaining)
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[IndexedMailbox, int]]:
+    mailbox = IndexedMailbox()
+    port = _free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield mailbox, port
+    finally:
+        controller.stop()
+
+
+# --- Database -----------------------------------------------------------------------------------
+
+
+@dataclass
+class ServerDatabase:
+    """Where the server under test keeps its data: a SQLite file or a throwaway PostgreSQL DB."""
+
+    data_dir: Path
+    url: str | None  # None: SQLite in data_dir
+
+    def subscribers(self, domain: str) -> dict[str, list[str]]:
+        """email_key -> statuses of the rows for addresses at ``domain`` (one row each, we hope)."""
+        query = "SELECT email_key, status FROM newsletter_subscriber WHERE email_key LIKE %s"
+        pattern = f"%@{domain}"
+        if self.url is None:
+            with sqlite3.connect(self.data_dir / "newsdesk.sqlite3") as connection:
+                rows = connection.execute(query.replace("%s", "?"), (pattern,)).fetchall()
+            connection.close()
+        else:
+            import psycopg
+
+            with psycopg.connect(self.url) as connection:
+                rows = connection.execute(query, (pattern,)).fetchall()
+        result: dict[str, list[str]] = defaultdict(list)
+        for key, status in rows:
+            result[key].append(status)
+        return dict(result)
+
+
+def _with_database_name(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
+
+
+@pytest.fixture(scope="module")
+def server_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerDatabase]:
+    """A migrated database for the servers of this module (migrating takes seconds, so once)."""
+    data_dir = tmp_path_factory.mktemp("newsdesk-concurrency")
+    base_url = os.environ.get("DATABASE_URL", "")
+    admin_url = None
+    name = ""
+    if base_url and not base_url.startswith("sqlite"):
+        import psycopg
+
+        # The maintenance database: the one DATABASE_URL names need not exist (pytest-django
+        # makes its own test_ copy of it).
+        admin_url = _with_database_name(base_url, "postgres")
+        name = f"newsdesk_concurrency_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(admin_url, autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{name}"')
+    database = ServerDatabase(
+        data_dir=data_dir, url=_with_database_name(base_url, name) if admin_url else None
+    )
+    try:
+        result = subprocess.run(
+            [str(NEWSDESK), "migrate", "--no-input"],
+            env=_server_env(database, site_url="http://127.0.0.1"),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        yield database
+    finally:
+        if admin_url:
+            import psycopg
+
+            with psycopg.connect(admin_url, autocommit=True) as connection:
+                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _server_env(database: ServerDatabase, *, site_url: str, **extra: str) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("NEWSDESK_", "EMAIL_", "DJANGO_"))
+        and key not in {"DATABASE_URL", "SITE_URL", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"}
+    }
+    env.update(NEWSDESK_DATA_DIR=str(database.data_dir), SITE_URL=site_url, DEBUG="false")
+    if database.url:
+        env["DATABASE_URL"] = database.url
+    env.update(extra)
+    return env
+
+
+# --- Server -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    port: int
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        """SIGTERM to granian's process group (its workers are children), SIGKILL if it lingers;
+        returns only when no process of the group is left."""
+        for sig, wait in ((signal.SIGTERM, 15.0), (signal.SIGKILL, 5.0)):
+            try:
+                os.killpg(self.process.pid, sig)
+            except ProcessLookupError:
+                pass
+            try:
+                self.process.wait(timeout=wait)
+            except subprocess.TimeoutExpired:
+                continue
+            deadline = time.monotonic() + wait
+            while time.monotonic() < deadline:
+                try:
+                    os.killpg(self.process.pid, 0)
+                except ProcessLookupError:
+                    return
+                time.sleep(0.05)
+        try:
+            os.killpg(self.process.pid, 0)
+        except ProcessLookupError:
+            return
+        raise AssertionError(f"processes of group {self.process.pid} survived SIGKILL")
+
+    def problems(self) -> list[str]:
+        """Lines of the server's output that mean something went wrong inside."""
+        lines = self.log.read_text(errors="replace").splitlines()
+        markers = ("Internal Server Error", "database is locked", "OperationalError")
+        found = [line for line in lines if any(marker in line for marker in markers)]
+        for number, line in enumerate(lines):
+            if not line.startswith("Traceback"):
+                continue
+            # The exception is the first unindented line after the traceback. Django logs a
+            # multipart body it cannot parse with its traceback, and answers 400: expected.
+            ending = next((text for text in lines[number + 1 :] if not text.startswith(" ")), "")
+            if not ending.startswith("django.http.multipartparser.MultiPartParserError"):
+                found.append(ending or line)
+        return found
+
+
+def _wait_until_up(server: Server) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"newsdesk serve exited:\n{server.log.read_text()}")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=2)
+            try:
+                connection.request("GET", "/subscribe/")
+                if connection.getresponse().status == 200:
+                    return
+            finally:
+                connection.close()
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"newsdesk serve did not answer:\n{server.log.read_text()}")
+
+
+@pytest.fixture
+def start_server(
+    server_database: ServerDatabase, smtp: tuple[IndexedMailbox, int]
+) -> Iterator[Callable[..., Server]]:
+    """Start ``newsdesk serve`` with extra environment; every server started is stopped."""
+    started: list[Server] = []
+
+    def start(**extra: str) -> Server:
+        port = _free_port()
+        env = _server_env(
+            server_database,
+            site_url=f"http://127.0.0.1:{port}",
+            EMAIL_URL=f"smtp://127.0.0.1:{smtp[1]}?timeout=10",
+            **extra,
+        )
+        log = server_database.data_dir / f"serve-{port}.log"
+        with log.open("wb") as log_file:
+            process = subprocess.Popen(
+                [str(NEWSDESK), "serve", "--host", "127.0.0.1", "--port", str(port), *SERVE_SIZE],
+                env=env,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        server = Server(port, process, log)
+        started.append(server)
+        _wait_until_up(server)
+        return server
+
+    try:
+        yield start
+    finally:
+        for server in started:
+            server.stop()
+
+
+# --- HTTP clients -------------------------------------------------------------------------------
+
+
+@dataclass
+class Response:
+    status: int
+    headers: http.client.HTTPMessage
+    text: str
+    seconds: float
+
+    def csrf_token(self) -> str:
+        match = CSRF_INPUT.search(self.text)
+        assert match, "no CSRF token on the page"
+        return match.group(1)
+
+
+class Browser:
+    """One reader: a keep-alive connection to the server and a cookie jar."""
+
+    def __init__(self, port: int, headers: dict[str, str] | None = None) -> None:
+        self.port = port
+        self.headers = headers or {}
+        self.cookies: dict[str, str] = {}
+        self.connection: http.client.HTTPConnection | None = None
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        all_headers = {**self.headers, **(headers or {})}
+        if self.cookies:
+            all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        for attempt in range(2):
+            reused = self.connection is not None
+            if self.connection is None:
+                self.connection = http.client.HTTPConnection(
+                    "127.0.0.1", self.port, timeout=REQUEST_TIMEOUT
+                )
+            started = time.monotonic()
+            try:
+                self.connection.request(method, path, body=body, headers=all_headers)
+                raw = self.connection.getresponse()
+                text = raw.read().decode("utf-8", errors="replace")
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                # A keep-alive connection the server closed between requests: retry once on a
+                # new one. A fresh connection failing is a real failure.
+                self.close()
+                if reused and attempt == 0:
+                    continue
+                raise
+            seconds = time.monotonic() - started
+            if raw.getheader("Connection", "").lower() == "close":
+                self.close()
+            for header in raw.headers.get_all("Set-Cookie") or []:
+                cookie = SimpleCookie()
+                cookie.load(header)
+                for name, morsel in cookie.items():
+                    self.cookies[name] = morsel.value
+            return Response(raw.status, raw.headers, text, seconds)
+        raise AssertionError("unreachable")
+
+    def get(self, path: str) -> Response:
+        return self.request("GET", path)
+
+    def post(self, path: str, data: dict[str, str] | bytes, **headers: str) -> Response:
+        body = data if isinstance(data, bytes) else urlencode(data).encode()
+        headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        return self.request("POST", path, body=body, headers=headers)
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
+
+@dataclass
+class LoadLog:
+    """Everything the clients saw, written from many threads."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    statuses: Counter[tuple[str, str, int]] = field(default_factory=Counter)
+    server_errors: list[str] = field(default_factory=list)
+    unexpected: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    signed_up: set[str] = field(default_factory=set)  # case-folded, answered 302
+    confirmed: set[str] = field(default_factory=set)  # case-folded, "You are subscribed"
+    refused: set[str] = field(default_factory=set)  # case-folded, must have no row
+    slowest: float = 0.0
+    cycles: int = 0
+
+    def check(
+        self, kind: str, step: str, response: Response, expected: set[int], path: str = ""
+    ) -> bool:
+        with self.lock:
+            self.statuses[(kind, step, response.status)] += 1
+            self.slowest = max(self.slowest, response.seconds)
+            if response.status >= 500:
+                self.server_errors.append(f"{kind}/{step} {path}: {response.status}")
+            if response.status not in expected:
+                snippet = re.sub(r"\s+", " ", response.text)[:300]
+                self.unexpected.append(
+                    f"{kind}/{step} {path}: {response.status} not in {expected}: {snippet}"
+                )
+                return False
+        return True
+
+    def add(self, name: str, value: str) -> None:
+        with self.lock:
+            getattr(self, name).add(value)
+
+
+def _confirm_path(mail: Mail) -> str:
+    match = CONFIRM_LINK.search(mail.text)
+    assert match, f"no confirmation link in {mail.text!r}"
+    return urlsplit(match.group(0)).path
+
+
+class Reader:
+    """One of the fifty clients: a loop of signups of varied kinds until the deadline."""
+
+    def __init__(
+        self, index: int, server: Server, mailbox: IndexedMailbox, log: LoadLog, domain: str
+    ) -> None:
+        self.index = index
+        self.browser = Browser(server.port)
+        self.mailbox = mailbox
+        self.log = log
+        self.domain = domain
+        self.random = random.Random(index)
+
+    def run(self, deadline: float) -> None:
+        self.started = deadline - LOAD_SECONDS
+        cycle = 0
+        try:
+            while time.monotonic() < deadline:
+                roll = self.random.random()
+                if roll < 0.65:
+                    self.signup_and_confirm("unique", f"reader{self.index}-{cycle}@{self.domain}")
+                elif roll < 0.80:
+                    # A few popular addresses, typed in varying case, from many clients at once;
+                    # new ones every second, so signups and confirmations race all along.
+                    slot = int(time.monotonic() - self.started)
+                    shared = f"shared{slot}-{self.random.randrange(3)}@{self.domain}"
+                    typed = shared.upper() if self.random.random() < 0.5 else shared
+                    self.signup_and_confirm("repeat", typed)
+                elif roll < 0.92:
+                    self.bad_input(cycle)
+                elif roll < 0.96:
+                    self.honeypot(f"bot{self.index}-{cycle}@{self.domain}")
+                else:
+                    self.no_csrf(f"nocookie{self.index}-{cycle}@{self.domain}")
+                cycle += 1
+                with self.log.lock:
+                    self.log.cycles += 1
+        except Exception as exc:  # recorded, so one broken client does not hide the others
+            with self.log.lock:
+                self.log.failures.append(f"client {self.index}: {exc!r}")
+        finally:
+            self.browser.close()
+
+    def form(self, kind: str) -> str:
+        page = self.browser.get("/subscribe/")
+        self.log.check(kind, "form", page, {200})
+        return page.csrf_token()
+
+    def signup_and_confirm(self, kind: str, address: str) -> None:
+        token = self.form(kind)
+        data = {"email": address, "frequency": "daily", "website": "", "csrfmiddlewaretoken": token}
+        response = self.browser.post("/subscribe/", data)
+        if not self.log.check(kind, "signup", response, {302}):
+            return
+        assert response.headers["Location"] == "/subscribe/thanks/", response.headers["Location"]
+        self.log.add("signed_up", address.casefold())
+        self.log.check(kind, "thanks", self.browser.get("/subscribe/thanks/"), {200})
+        mail = self.mailbox.wait_for(address, "Confirm your subscription", MAIL_TIMEOUT)
+        if mail is None:
+            with self.log.lock:
+                self.log.failures.append(f"no confirmation email for {address}")
+            return
+        path = _confirm_path(mail)
+        page = self.browser.get(path)
+        if not self.log.check(kind, "confirm-page", page, {200}, path):
+            return
+        assert "Confirm my subscription" in page.text
+        done = self.browser.post(path, {"csrfmiddlewaretoken": page.csrf_token()})
+        if self.log.check(kind, "confirm", done, {200}, path):
+            assert "You are subscribed" in done.text, done.text[:500]
+            self.log.add("confirmed", address.casefold())
+
+    def bad_input(self, cycle: int) -> None:
+        variant = cycle % 6
+        token = self.form("bad")
+        address = f"bad{self.index}-{cycle}@{self.domain}"
+        if variant == 0:  # not an address
+            data = {"email": "not an address", "csrfmiddlewaretoken": token}
+            self.log.check("bad", "malformed", self.browser.post("/subscribe/", data), {400})
+        elif variant == 1:  # one field far too long
+            data = {"email": "x" * 5000 + "@" + self.domain, "csrfmiddlewaretoken": token}
+            self.log.check("bad", "long-field", self.browser.post("/subscribe/", data), {400})
+            self.log.add("refused", ("x" * 5000 + "@" + self.domain).casefold())
+        elif variant == 2:  # a body over the limit made of many ordinary fields
+            data = {"email": address, "csrfmiddlewaretoken": token}
+            data.update({f"pad{n}": "p" * 1000 for n in range(20)})
+            self.log.check("bad", "big-body", self.browser.post("/subscribe/", data), {400})
+            self.log.add("refused", address)
+        elif variant == 3:  # bytes that are not UTF-8, and a choice that does not exist
+            body = f"csrfmiddlewaretoken={token}&email=%ff%fe{address}&frequency=hourly\xff"
+            response = self.browser.post("/subscribe/", body.encode("latin-1"))
+            self.log.check("bad", "not-utf8", response, {400})
+        elif variant == 4:  # a multipart body without a boundary
+            response = self.browser.post(
+                "/subscribe/", b"garbage", **{"Content-Type": "multipart/form-data"}
+            )
+            self.log.check("bad", "multipart", response, {400, 403})
+        else:  # a forged confirmation link, read and submitted
+            path = "/newsletter/confirm/eyJzIjoxfQ:forged:signature/"
+            self.log.check("bad", "forged-page", self.browser.get(path), {400}, path)
+            response = self.browser.post(path, {"csrfmiddlewaretoken": token})
+            self.log.check("bad", "forged-post", response, {400}, path)
+
+    def honeypot(self, address: str) -> None:
+        token = self.form("honeypot")
+        data = {"email": address, "website": "http://spam.example", "csrfmiddlewaretoken": token}
+        self.log.check("honeypot", "signup", self.browser.post("/subscribe/", data), {302})
+        self.log.add("refused", address.casefold())
+
+    def no_csrf(self, address: str) -> None:
+        cookieless = Browser(self.browser.port)
+        try:
+            response = cookieless.post("/subscribe/", {"email": address, "website": ""})
+        finally:
+            cookieless.close()
+        self.log.check("no-csrf", "signup", response, {403})
+        self.log.add("refused", address.casefold())
+
+
+def _watch(
+    server: Server, stop: threading.Event, latencies: list[float], errors: list[str]
+) -> None:
+    """A reader arriving during the load: the signup page must keep answering, and quickly."""
+    while not stop.is_set():
+        browser = Browser(server.port)
+        try:
+            response = browser.get("/subscribe/")
+            latencies.append(response.seconds)
+            if response.status != 200:
+                errors.append(f"watch: {response.status}")
+        except OSError as exc:
+            errors.append(f"watch: {exc!r}")
+        finally:
+            browser.close()
+        stop.wait(0.5)
+
+
+# --- Tests --------------------------------------------------------------------------------------
+
+
+def test_fifty_concurrent_readers_sign_up_and_confirm(
+    start_server: Callable[..., Server],
+    smtp: tuple[IndexedMailbox, int],
+    server_database: ServerDatabase,
+) -> None:
+    mailbox = smtp[0]
+    server = start_server(
+        NEWSDESK_SIGNUP_LIMIT_PER_IP="1000000", NEWSDESK_SIGNUP_LIMIT_PER_ADDRESS="1000000"
+    )
+    domain = f"r{uuid.uuid4().hex[:8]}.example.org"
+    log = LoadLog()
+    readers = [Reader(index, server, mailbox, log, domain) for index in range(CLIENTS)]
+    stop = threading.Event()
+    latencies: list[float] = []
+    watch_errors: list[str] = []
+    watcher = threading.Thread(target=_watch, args=(server, stop, latencies, watch_errors))
+    deadline = time.monotonic() + LOAD_SECONDS
+    threads = [threading.Thread(target=reader.run, args=(deadline,)) for reader in readers]
+    watcher.start()
+    for thread in threads:
+        thread.start()
+    # Each client finishes the cycle it is in; a cycle waits at most for a few requests and mail.
+    give_up = deadline + 3 * REQUEST_TIMEOUT + MAIL_TIMEOUT
+    for thread in threads:
+        thread.join(timeout=max(0.0, give_up - time.monotonic()))
+    stop.set()
+    watcher.join(timeout=REQUEST_TIMEOUT)
+    assert not any(thread.is_alive() for thread in threads), "clients still running"
+
+    # Still responsive once the load is over.
+    after = Browser(server.port)
+    assert after.get("/subscribe/").status == 200
+    after.close()
+    server.stop()  # read the database only once nothing writes to it
+
+    summary = (
+        f"{log.cycles} cycles, {len(log.signed_up)} addresses signed up, "
+        f"{len(log.confirmed)} confirmed, slowest response {log.slowest:.2f}s, "
+        f"statuses {sorted(log.statuses.items())}"
+    )
+    print(summary)
+    server_errors, failures, unexpected = log.server_errors, log.failures, log.unexpected
+    assert not server_errors, (len(server_errors), server_errors[:20], server.problems()[:20])
+    assert not failures, (len(failures), failures[:20])
+    assert not unexpected, (len(unexpected), unexpected[:20])
+    assert not server.problems(), server.problems()[:20]
+    assert not watch_errors, watch_errors
+    assert latencies and max(latencies) < RESPONSIVE_SECONDS, latencies
+    # Enough happened for the numbers below to mean something.
+    assert len(log.confirmed) >= CLIENTS // 2, summary
+    assert any(kind == "repeat" for kind, _, _ in log.statuses), summary
+
+    rows = server_database.subscribers(domain)
+    # One row per address however many clients signed it up at once, in whatever case.
+    assert all(len(statuses) == 1 for statuses in rows.values()), {
+        key: statuses for key, statuses in rows.items() if len(statuses) > 1
+    }
+    confirmed_rows = {key for key, [status] in rows.items() if status == "confirmed"}
+    assert confirmed_rows == log.confirmed
+    assert len(confirmed_rows) == len(log.confirmed)
+    # Signed up and not (yet) confirmed when the clock ran out: pending, never lost.
+    assert set(rows) == log.signed_up
+    assert {key for key, [status] in rows.items() if status == "pending"} == (
+        log.signed_up - log.confirmed
+    )
+    assert not log.refused & set(rows)
+
+    # Mail: one confirmation per address (racing signups claim it once), one welcome per
+    # confirmed address (racing confirmations confirm once), nothing else.
+    for address in log.signed_up:
+        subjects = Counter(mail.subject.split(" to ")[0] for mail in mailbox.mails(address))
+        expected = {"Confirm your subscription": 1}
+        if address in log.confirmed:
+            expected["Welcome"] = 1
+        assert subjects == expected, (address, subjects)
+    for address in log.refused:
+        assert not mailbox.mails(address), address
+
+
+def test_rate_limits_answer_429_under_concurrency(
+    start_server: Callable[..., Server],
+    smtp: tuple[IndexedMailbox, int],
+    server_database: ServerDatabase,
+) -> None:
+    """Concurrent hits are all counted: exactly ``limit`` signups per client IP and per address
+    get through, the rest are told 429 with Retry-After, and nothing fails."""
+    per_ip, per_address = 4, 3
+    server = start_server(
+        NEWSDESK_SIGNUP_LIMIT_PER_IP=str(per_ip),
+        NEWSDESK_SIGNUP_LIMIT_PER_ADDRESS=str(per_address),
+        NEWSDESK_TRUSTED_PROXIES="1",  # so each request can come from an IP of its own
+    )
+    mailbox = smtp[0]
+    domain = f"l{uuid.uuid4().hex[:8]}.example.org"
+    shared = f"popular@{domain}"
+    prefix = f"10.{random.randrange(256)}.{random.randrange(256)}"
+    jobs = [(f"{prefix}.{ip}", f"ip{ip}-{n}@{domain}") for ip in range(1, 7) for n in range(12)]
+    jobs += [(f"{prefix}.{100 + n}", shared) for n in range(12)]
+    random.shuffle(jobs)
+
+    def attempt(job: tuple[str, str]) -> tuple[str, str, int, str | None]:
+        ip, address = job
+        browser = Browser(server.port, {"X-Forwarded-For": ip})
+        try:
+            token = browser.get("/subscribe/").csrf_token()
+            data = {"email": address, "website": "", "csrfmiddlewaretoken": token}
+            response = browser.post("/subscribe/", data)
+        finally:
+            browser.close()
+        return ip, address, response.status, response.headers["Retry-After"]
+
+    window_before = int(time.time()) // LIMIT_WINDOW_SECONDS
+    with ThreadPoolExecutor(max_workers=len(jobs) // 2) as pool:
+        results = list(pool.map(attempt, jobs))
+    window_after = int(time.time()) // LIMIT_WINDOW_SECONDS
+    server.stop()
+
+    assert {status for _, _, status, _ in results} == {302, 429}, results
+    assert all(retry == "3600" for _, _, status, retry in results if status == 429)
+    assert not server.problems(), server.problems()
+    passed_per_ip = Counter(ip for ip, address, status, _ in results if status == 302)
+    passed_shared = sum(
+        1 for _, address, status, _ in results if address == shared and status == 302
+    )
+    if window_before == window_after:  # a new hour would reset the counts halfway
+        for ip in {ip for ip, address, _, _ in results if address != shared}:
+            assert passed_per_ip[ip] == per_ip, (ip, passed_per_ip)
+        assert passed_shared == per_address
+    assert server_database.subscribers(domain)[shared] == ["pending"]
+    assert len(mailbox.mails(shared)) == 1
