@@ -16,6 +16,7 @@ The rules (DESIGN.md, "The digest sender"):
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import threading
@@ -26,7 +27,6 @@ from urllib.parse import quote, urlsplit
 
 from django.conf import settings
 from django.db import close_old_connections, connection
-from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
@@ -92,21 +92,46 @@ def deliveries_enqueue(digest: Digest) -> int:
         created += len(rows)
 
 
-def _personal_values(*, subscriber: Subscriber, digest: Digest) -> dict[str, str]:
+class _Links:
+    """What every reader's personal values share, worked out once per run.
+
+    ``reverse()`` and parsing the From address cost more than the rest of a message's
+    personalisation together; the URLs differ only in the token, which the URL pattern passes
+    through unchanged (``TokenConverter.to_url``), so they are the reversed URL around it.
+    """
+
+    SLOT = "TOKENSLOT"
+
+    def __init__(self) -> None:
+        self.domain = urlsplit(settings.SITE_URL).hostname or "localhost"
+        self.mailbox = unsubscribe_mailbox()
+        self.unsubscribe = self._around_token("newsletter:unsubscribe")
+        self.preferences = self._around_token("newsletter:preferences")
+
+    def _around_token(self, name: str) -> tuple[str, str]:
+        before, after = (settings.SITE_URL + reverse(name, args=[self.SLOT])).split(self.SLOT)
+        return before, after
+
+    @staticmethod
+    def url(around: tuple[str, str], token: str) -> str:
+        return f"{around[0]}{token}{around[1]}"
+
+
+def _personal_values(
+    *, subscriber: Subscriber, digest: Digest, links: _Links | None = None
+) -> dict[str, str]:
+    links = links or _Links()
     unsubscribe = token_make(subscriber=subscriber, purpose="unsubscribe")
     preferences = token_make(subscriber=subscriber, purpose="preferences")
-    domain = urlsplit(settings.SITE_URL).hostname or "localhost"
     return {
         "to": subscriber.email,
         # Derived from the pair, so a message sent twice after a crash carries the same id and
         # mail clients can fold the copies together.
-        "message_id": f"digest-{digest.pk}.{subscriber.pk}@{domain}",
-        "unsubscribe_url": settings.SITE_URL
-        + reverse("newsletter:unsubscribe", args=[unsubscribe]),
-        "preferences_url": settings.SITE_URL
-        + reverse("newsletter:preferences", args=[preferences]),
+        "message_id": f"digest-{digest.pk}.{subscriber.pk}@{links.domain}",
+        "unsubscribe_url": links.url(links.unsubscribe, unsubscribe),
+        "preferences_url": links.url(links.preferences, preferences),
         "unsubscribe_mailto": (
-            f"mailto:{unsubscribe_mailbox()}?subject={quote('unsubscribe ' + unsubscribe)}"
+            f"mailto:{links.mailbox}?subject={quote('unsubscribe ' + unsubscribe)}"
         ),
     }
 
@@ -139,6 +164,7 @@ def _topic_choices(subscriber_ids: list[int]) -> dict[int, frozenset[int]]:
 
 def _jobs(digest: Digest, templates: _Templates, report: SendReport) -> Iterator[Job]:
     """Pending deliveries as jobs, page by page; suppressed readers are marked skipped."""
+    links = _Links()
     last = 0
     while True:
         rows = list(
@@ -169,7 +195,7 @@ def _jobs(digest: Digest, templates: _Templates, report: SendReport) -> Iterator
                 # reader's topics today.
                 skipped.append(row.pk)
                 continue
-            values = _personal_values(subscriber=subscriber, digest=digest)
+            values = _personal_values(subscriber=subscriber, digest=digest, links=links)
             yield Job(row.pk, subscriber.email, template, values)
         if skipped:
             Delivery.objects.filter(pk__in=skipped, status=Delivery.Status.PENDING).update(
@@ -179,20 +205,43 @@ def _jobs(digest: Digest, templates: _Templates, report: SendReport) -> Iterator
                 report.add("skipped")
 
 
+@functools.cache
+def _record_sql() -> dict[Outcome, str]:
+    """The three UPDATEs of ``_record``, written out once from the model's names."""
+    quote = connection.ops.quote_name
+    meta = Delivery._meta
+
+    def column(name: str) -> str:
+        return quote(meta.get_field(name).column)
+
+    attempts = f"{column('attempts')} = {column('attempts')} + 1"
+    where = f"WHERE {column('id')} = %s AND {column('status')} = %s"
+    update = f"UPDATE {quote(meta.db_table)} SET"
+    return {
+        Outcome.SENT: f"{update} {column('status')} = %s, {column('sent_at')} = %s, {attempts}, "
+        f"{column('error')} = %s {where}",
+        Outcome.PERMANENT: f"{update} {column('status')} = %s, {attempts}, {column('error')} = %s "
+        f"{where}",
+        Outcome.RETRY: f"{update} {attempts}, {column('error')} = %s {where}",
+    }
+
+
 def _record(job: Job, outcome: Outcome, detail: str) -> None:
-    """One UPDATE in autocommit: committed the moment it returns."""
-    rows = Delivery.objects.filter(pk=job.delivery_id, status=Delivery.Status.PENDING)
+    """One UPDATE of a still-pending row, in autocommit: committed the moment it returns.
+
+    Plain SQL rather than a queryset: building and compiling the ORM's UPDATE cost about a
+    quarter of the sender's CPU, once for every message.
+    """
+    pending = (job.delivery_id, Delivery.Status.PENDING.value)
     if outcome is Outcome.SENT:
-        rows.update(
-            status=Delivery.Status.SENT,
-            sent_at=timezone.now(),
-            attempts=F("attempts") + 1,
-            error="",
-        )
+        sent_at = connection.ops.adapt_datetimefield_value(timezone.now())
+        params: tuple[object, ...] = (Delivery.Status.SENT.value, sent_at, "", *pending)
     elif outcome is Outcome.PERMANENT:
-        rows.update(status=Delivery.Status.FAILED, attempts=F("attempts") + 1, error=detail)
+        params = (Delivery.Status.FAILED.value, detail, *pending)
     else:
-        rows.update(attempts=F("attempts") + 1, error=detail)
+        params = (detail, *pending)
+    with connection.cursor() as cursor:
+        cursor.execute(_record_sql()[outcome], params)
 
 
 def _relax_sqlite_sync() -> None:
