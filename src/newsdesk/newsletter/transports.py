@@ -59,6 +59,34 @@ def _classify(code: int, message: bytes | str) -> Result:
     return Result(outcome, _reply(code, message))
 
 
+class _QuickData:
+    """``smtplib.SMTP.data`` without its dot-stuffing regex when no line starts with a dot.
+
+    ``smtplib`` runs ``re.sub`` over every message to double leading dots, which cost an eighth
+    of the sender's CPU on a 25 KB digest; a ``find`` for a dot after a newline is far cheaper
+    and almost always says there is nothing to do. Otherwise the standard method runs as is.
+    """
+
+    def data(self, msg: bytes | str) -> tuple[int, bytes]:
+        if not isinstance(msg, bytes) or msg.startswith(b".") or b"\n." in msg:
+            return super().data(msg)  # type: ignore[misc]
+        smtp: smtplib.SMTP = self  # type: ignore[assignment]
+        smtp.putcmd("data")
+        code, reply = smtp.getreply()
+        if code != 354:
+            raise smtplib.SMTPDataError(code, reply)
+        smtp.send(msg + (b".\r\n" if msg.endswith(b"\r\n") else b"\r\n.\r\n"))
+        return smtp.getreply()
+
+
+class _Smtp(_QuickData, smtplib.SMTP):
+    pass
+
+
+class _SmtpSsl(_QuickData, smtplib.SMTP_SSL):
+    pass
+
+
 class SmtpTransport:
     """One SMTP connection, opened lazily and reopened after the server drops it."""
 
@@ -70,14 +98,14 @@ class SmtpTransport:
         if self._smtp is None:
             timeout = settings.EMAIL_TIMEOUT
             if settings.EMAIL_USE_SSL:
-                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                smtp: smtplib.SMTP = _SmtpSsl(
                     settings.EMAIL_HOST,
                     settings.EMAIL_PORT,
                     timeout=timeout,
                     context=ssl.create_default_context(),
                 )
             else:
-                smtp = smtplib.SMTP(settings.EMAIL_HOST, settings.EMAIL_PORT, timeout=timeout)
+                smtp = _Smtp(settings.EMAIL_HOST, settings.EMAIL_PORT, timeout=timeout)
             if settings.EMAIL_USE_TLS:
                 smtp.starttls(context=ssl.create_default_context())
             if settings.EMAIL_HOST_USER:
