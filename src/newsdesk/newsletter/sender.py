@@ -244,16 +244,23 @@ def _record(job: Job, outcome: Outcome, detail: str) -> None:
         cursor.execute(_record_sql()[outcome], params)
 
 
-def _relax_sqlite_sync() -> None:
-    """On SQLite, commit without waiting for the disk on this connection.
+def _relax_commit_sync() -> None:
+    """Commit without waiting for the disk, on this thread's connection only.
 
-    In WAL mode, synchronous=NORMAL still survives any crash of this process (the case the
-    sender is built for); only a power cut can lose the last commits, and losing a "sent" mark
-    means one duplicate message, never a skipped reader. FULL would cost an fsync per message.
+    The sender is built to survive its own process dying, and a commit the database server has
+    accepted survives that whatever these settings say. What they give up is the last commits
+    before a power cut (SQLite in WAL mode with synchronous=NORMAL) or a crash of the database
+    server itself (PostgreSQL's synchronous_commit=off, at most about three WAL-writer delays
+    back, and never a torn or half-applied commit). Losing a "sent" mark means one duplicate
+    message, never a skipped reader. Waiting for the disk on every message instead made the
+    disk's flush latency the limit of the whole send: on PostgreSQL, 4 connections managed
+    about 900 messages/s.
     """
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
             cursor.execute("PRAGMA synchronous=NORMAL")
+        elif connection.vendor == "postgresql":
+            cursor.execute("SET synchronous_commit TO off")
 
 
 def _connection_worker(
@@ -263,7 +270,7 @@ def _connection_worker(
     sleep: Callable[[float], None],
 ) -> None:
     transport = make_transport()
-    _relax_sqlite_sync()
+    _relax_commit_sync()
     try:
         while (job := jobs.get()) is not _STOP:
             backoff = FIRST_BACKOFF
