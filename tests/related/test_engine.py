@@ -57,6 +57,46 @@ def test_a_repost_is_not_related_to_its_original_nor_listed_twice() -> None:
         assert len(related) >= 2
 
 
+def _with_copies(copies: int) -> SimilarityIndex:
+    """The nine stories and ``copies`` reposts of the first flood story (ids 100, 101, ...)."""
+    documents = [story_document(n, s) for n, s in enumerate(STORIES)]
+    repost = story_document(0, repost_of(STORIES[FLOOD_APPROVED]))
+    for k in range(copies):
+        documents.append(type(repost)(100 + k, repost.day, repost.terms, repost.weights))
+    return SimilarityIndex.from_documents(documents)
+
+
+def test_a_list_is_filled_past_many_copies_of_one_story() -> None:
+    # The works story's best candidates are a dozen copies of one story: only one may be
+    # shown, and the list still fills up with the next stories down.
+    index = _with_copies(12)
+    related = ranked(index, FLOOD_WORKS, RankingSettings(limit=2))
+    assert len(related) == 2
+    assert len(({FLOOD_APPROVED} | set(range(100, 112))) & set(related)) == 1
+    assert FLOOD_COST in related
+
+
+def test_a_wider_ranking_begins_with_the_narrower_one() -> None:
+    index = _with_copies(6)
+    narrow = rank_many(index, range(len(STORIES)), RankingSettings(limit=2))
+    wide = rank_many(index, range(len(STORIES)), RankingSettings(limit=8))
+    for n, w in zip(narrow, wide, strict=True):
+        assert w.related[: len(n.related)] == n.related, n.doc_id
+
+
+def test_the_nearest_stories_include_copies_of_each_other_but_not_of_the_article() -> None:
+    index = _with_copies(3)
+    result = next(iter(rank_many(index, [FLOOD_WORKS], SETTINGS, nearest=6)))
+    nearest = [doc_id for doc_id, _ in result.nearest]
+    # All four copies of the approved story are near: each list may take the works story in.
+    assert {FLOOD_APPROVED, 100, 101, 102} <= set(nearest)
+    scores = [score for _, score in result.nearest]
+    assert scores == sorted(scores, reverse=True)
+    # A copy of the article itself is never among them.
+    copy_of_works = next(iter(rank_many(index, [100], SETTINGS, nearest=20)))
+    assert FLOOD_APPROVED not in dict(copy_of_works.nearest)
+
+
 def test_equal_text_closer_in_time_ranks_higher() -> None:
     day = 20000.0
     for near_id, far_id in ((50, 51), (51, 50)):  # not an accident of ids or insertion order

@@ -12,7 +12,7 @@ pass over the archive per article.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -43,6 +43,8 @@ class RankingSettings:
 class Ranked:
     doc_id: int
     related: list[tuple[int, float]]
+    # The best-scoring stories, near-duplicates of each other included (see rank_many).
+    nearest: list[tuple[int, float]] = field(default_factory=list)
 
 
 def time_factor(day_gap: np.ndarray, settings: RankingSettings) -> np.ndarray:
@@ -65,8 +67,15 @@ def rank_many(
     doc_ids: Iterable[int],
     settings: RankingSettings,
     excluded: dict[int, set[int]] | None = None,
+    *,
+    nearest: int = 0,
 ) -> Iterator[Ranked]:
-    """Related stories for each of ``doc_ids`` (which must be in the index)."""
+    """Related stories for each of ``doc_ids`` (which must be in the index).
+
+    With ``nearest``, each result also has that many best-scoring stories, excluded ones and
+    near-duplicates of one another included (not of the article): the lists an article may
+    enter are those of its nearest stories, whether or not they resemble each other.
+    """
     excluded = excluded or {}
     pending = [doc_id for doc_id in doc_ids if doc_id in index.position]
     for start in range(0, len(pending), BATCH):
@@ -74,37 +83,40 @@ def rank_many(
         rows, latents = _query_vectors(index, batch)
         coarse = index.coarse_scores(rows, latents)
         take = min(CANDIDATES, coarse.shape[1])
-        # The largest scores, without a negated copy of the matrix.
-        candidate_sets = np.argpartition(coarse, coarse.shape[1] - take, axis=1)[:, -take:]
-        del coarse
         for i, doc_id in enumerate(batch):
-            yield Ranked(
-                doc_id,
-                _pick(
-                    index,
-                    rows[i],
-                    latents[i],
-                    doc_id,
-                    candidate_sets[i],
-                    settings,
-                    excluded.get(doc_id, set()),
-                ),
-            )
+            # The largest scores of one row at a time: a partition of the whole batch would
+            # hold an int64 index of every score at once (twice the score matrix).
+            candidates = np.argpartition(coarse[i], coarse.shape[1] - take)[-take:]
+            scored = _scored(index, rows[i], latents[i], doc_id, candidates, settings)
+            picked = _greedy(scored, settings.limit, excluded.get(doc_id, set()))
+            yield Ranked(doc_id, scored.entries(picked), scored.entries(range(nearest)))
 
 
-def _pick(
+@dataclass(frozen=True)
+class _Scored:
+    """Candidates that may be offered (not near-duplicates of the article, not too weak), best
+    first: their ids, scores and TF-IDF rows."""
+
+    ids: list[int]
+    scores: np.ndarray
+    rows: sp.csr_matrix
+
+    def entries(self, positions: Iterable[int]) -> list[tuple[int, float]]:
+        return [
+            (self.ids[k], round(float(self.scores[k]), 4)) for k in positions if k < len(self.ids)
+        ]
+
+
+def _scored(
     index: SimilarityIndex,
     row: sp.csr_matrix,
     query_latent: np.ndarray,
     doc_id: int,
     candidates: np.ndarray,
     settings: RankingSettings,
-    excluded: set[int],
-) -> list[tuple[int, float]]:
+) -> _Scored:
     own = index.position[doc_id]
     candidates = candidates[(candidates != own) & index.active[candidates]]
-    if not len(candidates):
-        return []
     candidate_rows = index.tfidf_rows(candidates)
     exact = (candidate_rows @ widen(row, index.columns).T).toarray().ravel()
     if query_latent.shape[0]:
@@ -113,24 +125,35 @@ def _pick(
     else:
         blended = exact
     scores = blended * time_factor(index.days[candidates] - index.days[own], settings)
-    # Only the best few can make the list; compare those with each other in one product.
-    shortlist = np.argsort(-scores, kind="stable")[: settings.limit * 4]
-    shortlist = shortlist[scores[shortlist] >= MIN_SCORE]
-    shortlist = shortlist[exact[shortlist] < NEAR_DUPLICATE]
-    if not len(shortlist):
-        return []
-    shortlist_rows = candidate_rows[shortlist]
-    overlaps = (shortlist_rows @ shortlist_rows.T).toarray()
+    order = np.argsort(-scores, kind="stable")
+    order = order[(scores[order] >= MIN_SCORE) & (exact[order] < NEAR_DUPLICATE)]
+    return _Scored(index.ids[candidates[order]].tolist(), scores[order], candidate_rows[order])
+
+
+def _greedy(scored: _Scored, limit: int, excluded: set[int]) -> list[int]:
+    """Positions of the first ``limit`` stories (best first) that are not excluded and not a
+    near-duplicate of a story picked before them.
+
+    Overlaps are computed a block at a time, since a list usually fills from its first few
+    candidates. Blocks rather than a fixed shortlist keep the result independent of the limit:
+    the first five of a ranking of fifty are exactly the ranking of five.
+    """
+    ids, rows = scored.ids, scored.rows
     picked: list[int] = []
-    for k in range(len(shortlist)):
-        if len(picked) >= settings.limit:
-            break
-        if int(index.ids[candidates[shortlist[k]]]) in excluded:
-            continue
-        if picked and overlaps[k, picked].max() >= NEAR_DUPLICATE:
-            continue
-        picked.append(k)
-    return [
-        (int(index.ids[candidates[shortlist[k]]]), round(float(scores[shortlist[k]]), 4))
-        for k in picked
-    ]
+    block = max(2 * limit, 8)
+    for start in range(0, len(ids), block):
+        stop = min(start + block, len(ids))
+        # This block's rows against the stories picked so far, then against each other.
+        against = np.concatenate([np.asarray(picked, dtype=np.int64), np.arange(start, stop)])
+        overlaps = (rows[start:stop] @ rows[against].T).toarray()
+        columns = list(range(len(picked)))  # of the picked stories, in ``overlaps``
+        for k in range(start, stop):
+            if ids[k] in excluded:
+                continue
+            if columns and overlaps[k - start, columns].max() >= NEAR_DUPLICATE:
+                continue
+            columns.append(len(against) - (stop - k))
+            picked.append(k)
+            if len(picked) >= limit:
+                return picked
+    return picked

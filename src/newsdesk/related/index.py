@@ -294,7 +294,10 @@ class SimilarityIndex:
         """Cheap similarity of a batch of queries to every document (inactive: -inf): latent
         cosines when there is a latent view, TF-IDF cosines otherwise."""
         if self.base_latent.shape[1]:
-            scores = np.hstack([latents @ self.base_latent.T, latents @ self.extra_latent_matrix.T])
+            # Written in place: stacking the base and extra parts would copy the whole matrix.
+            scores = np.empty((latents.shape[0], len(self.ids)), dtype=np.float32)
+            np.matmul(latents, self.base_latent.T, out=scores[:, : self.base_size])
+            np.matmul(latents, self.extra_latent_matrix.T, out=scores[:, self.base_size :])
         else:
             rows = widen(rows, self.columns)
             parts = [(rows[:, : self.base_tfidf.shape[1]] @ self.base_tfidf.T).toarray()]

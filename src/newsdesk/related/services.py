@@ -12,6 +12,7 @@ from itertools import islice
 import numpy as np
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Value
 from django.utils import timezone
 
 from newsdesk.news.models import ArticlePage
@@ -96,22 +97,53 @@ def signature_deactivate(*, article_id: int) -> None:
     )
 
 
+def _choice_order(row: tuple[int, int, int | None, int, bool]) -> tuple[int, bool, int, int]:
+    """Per page, by ``sort_order`` (unset first, as the database orders NULL), then by id."""
+    page, _, sort_order, pk, _ = row
+    return page, sort_order is not None, sort_order or 0, pk
+
+
 def _editor_choices(article_ids: Iterable[int]) -> tuple[dict[int, list[int]], dict[int, set[int]]]:
+    """Editors' pins (in order) and exclusions of these articles: one query, and one more only
+    when there are pins."""
     ids = list(article_ids)
-    pins: dict[int, list[int]] = {}
+    # (order_by(): SQLite allows no ORDER BY in the parts of a UNION; sorted below.)
+    fields = ("page_id", "story_id", "sort_order", "pk")
+    pinned = RelatedPin.objects.filter(page_id__in=ids).order_by().values_list(*fields, Value(True))
+    refused = RelatedExclusion.objects.filter(page_id__in=ids).order_by()
+    refused = refused.values_list(*fields, Value(False))
+    choices = sorted(pinned.union(refused, all=True), key=_choice_order)
     # Fix: only pins of published stories. A pin of an unpublished story was stored, hidden by
-    # the selector, and left a hole in the list that nothing filled.
-    published = ArticlePage.objects.published().values("pk")
-    pinned = RelatedPin.objects.filter(page_id__in=ids, story_id__in=published)
-    for pin in pinned.order_by("page_id", "sort_order"):
-        pins.setdefault(pin.page_id, []).append(pin.story_id)
+    # the selector, and left a hole in the list that nothing filled. (Checked by id: the
+    # published subquery inside the UNION made SQLite scan every page.)
+    pinned_stories = {story for _, story, _, _, is_pin in choices if is_pin}
+    live: set[int] = set()
+    if pinned_stories:
+        published = ArticlePage.objects.published().filter(pk__in=pinned_stories)
+        live = set(published.values_list("pk", flat=True))
+    pins: dict[int, list[int]] = {}
     excluded: dict[int, set[int]] = {}
-    for exclusion in RelatedExclusion.objects.filter(page_id__in=ids):
-        excluded.setdefault(exclusion.page_id, set()).add(exclusion.story_id)
+    for page, story, _, _, is_pin in choices:
+        if not is_pin:
+            excluded.setdefault(page, set()).add(story)
+        elif story in live:
+            pins.setdefault(page, []).append(story)
     return pins, excluded
 
 
 LinkRow = tuple[int, int, int, float, bool]  # source, target, rank, score, pinned
+
+
+def _list_rows(
+    source: int, pins: list[int], ranked: Iterable[tuple[int, float]], limit: int
+) -> list[LinkRow]:
+    """An article's list as rows: its pins first (in order), then its ranked stories."""
+    chosen = [(story, 1.0, True) for story in pins]
+    chosen += [(story, score, False) for story, score in ranked]
+    return [
+        (source, story, rank, score, pinned)
+        for rank, (story, score, pinned) in enumerate(chosen[:limit], start=1)
+    ]
 
 
 def _ranked_rows(
@@ -126,27 +158,29 @@ def _ranked_rows(
     skip = {i: excluded.get(i, set()) | set(pins.get(i, [])) for i in ids}
     rows: list[LinkRow] = []
     for ranked in rank_many(index, ids, config, skip):
-        chosen = [(story, 1.0, True) for story in pins.get(ranked.doc_id, [])]
-        chosen += [(story, score, False) for story, score in ranked.related]
-        rows += [
-            (ranked.doc_id, story, rank, score, pinned)
-            for rank, (story, score, pinned) in enumerate(chosen[: config.limit], start=1)
-        ]
+        rows += _list_rows(ranked.doc_id, pins.get(ranked.doc_id, []), ranked.related, config.limit)
     return rows
+
+
+def _rows_replace(sources: Iterable[int], rows: list[LinkRow]) -> None:
+    """Replace the stored lists of ``sources`` with ``rows`` (inside the caller's transaction)."""
+    RelatedLink.objects.filter(source_id__in=list(sources)).delete()
+    RelatedLink.objects.bulk_create(
+        [
+            RelatedLink(source_id=s, target_id=t, rank=r, score=sc, pinned=p)
+            for s, t, r, sc, p in rows
+        ],
+        batch_size=1000,
+    )
 
 
 def _rows_save(ids: list[int], rows: list[LinkRow]) -> None:
     with transaction.atomic():
-        RelatedLink.objects.filter(source_id__in=ids).delete()
-        RelatedLink.objects.bulk_create(
-            [
-                RelatedLink(source_id=s, target_id=t, rank=r, score=sc, pinned=p)
-                for s, t, r, sc, p in rows
-            ],
-            batch_size=1000,
-        )
-        # Article pages cache their related stories under the publication version.
-        transaction.on_commit(publication_changed)
+        _rows_replace(ids, rows)
+        # Article pages cache their related stories under the publication version. Bumped as
+        # the transaction's last statement, so it commits with the lists (one commit, not two)
+        # and nothing in this process reads the new version before they are there.
+        publication_changed()
 
 
 def lists_store(index: SimilarityIndex, article_ids: Iterable[int]) -> int:
@@ -159,41 +193,46 @@ def lists_store(index: SimilarityIndex, article_ids: Iterable[int]) -> int:
     return len(ids)
 
 
-def _wide_ranking(index: SimilarityIndex, article_id: int) -> list[tuple[int, float]]:
-    """The article's NEIGHBOURS_TO_CHECK closest stories with their scores."""
-    config = ranking_settings()
-    wide = RankingSettings(
-        limit=NEIGHBOURS_TO_CHECK,
-        half_life_days=config.half_life_days,
-        recency_floor=config.recency_floor,
+def _ranking_and_nearest(
+    index: SimilarityIndex, article_id: int
+) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
+    """The article's related stories (no editors' choices applied) and its
+    NEIGHBOURS_TO_CHECK nearest stories, with their scores, from one ranking pass."""
+    ranked = next(
+        iter(rank_many(index, [article_id], ranking_settings(), nearest=NEIGHBOURS_TO_CHECK)),
+        None,
     )
-    ranked = next(iter(rank_many(index, [article_id], wide)), None)
-    return ranked.related if ranked else []
+    return (ranked.related, ranked.nearest) if ranked else ([], [])
+
+
+def _stored_lists(ids: list[int]) -> dict[int, list[tuple[int, float, bool]]]:
+    """The stored lists of these articles as (target, score, pinned), in rank order."""
+    current: dict[int, list[tuple[int, float, bool]]] = {}
+    links = RelatedLink.objects.filter(source_id__in=ids).order_by("source_id", "rank")
+    fields = ("source_id", "target_id", "score", "pinned")
+    for source, target, score, pinned in links.values_list(*fields):
+        current.setdefault(source, []).append((target, score, pinned))
+    return current
 
 
 def _enter_lists(
-    index: SimilarityIndex, article_id: int, neighbours: list[tuple[int, float]]
-) -> tuple[list[RelatedLink], set[int], set[int]]:
+    index: SimilarityIndex,
+    article_id: int,
+    neighbours: list[tuple[int, float]],
+    refusing: set[int],
+) -> tuple[list[LinkRow], set[int], set[int]]:
     """Put the article into the stored lists of the neighbours it outranks.
 
     Similarity and the time factor are symmetric, so the article's score in a neighbour's list
     is its score in the article's own ranking: a neighbour's list changes only by taking the
     article in and dropping its weakest entry, without ranking that neighbour again. Returns
-    the new links, the lists they replace, and neighbours with no stored list yet (to rank).
+    the new rows, the lists they replace, and neighbours with no stored list yet (to rank).
     """
     limit = ranking_settings().limit
-    ids = [neighbour for neighbour, _ in neighbours]
-    current: dict[int, list[RelatedLink]] = {}
-    for link in RelatedLink.objects.filter(source_id__in=ids).order_by("source_id", "rank"):
-        current.setdefault(link.source_id, []).append(link)
-    refusing = set(
-        RelatedExclusion.objects.filter(page_id__in=ids, story_id=article_id).values_list(
-            "page_id", flat=True
-        )
-    )
+    current = _stored_lists([neighbour for neighbour, _ in neighbours])
     # TF-IDF cosines between the article and every story now in those lists, in one product:
     # a story that is the article told again keeps its place and the article stays out.
-    entries = sorted({link.target_id for links in current.values() for link in links})
+    entries = sorted({target for links in current.values() for target, _, _ in links})
     entries = [entry for entry in entries if entry in index.position]
     closeness: dict[int, float] = {}
     own = index.row(article_id)
@@ -202,7 +241,7 @@ def _enter_lists(
         cosines = (rows @ widen(own[0], index.columns).T).toarray().ravel()
         closeness = dict(zip(entries, cosines.tolist(), strict=True))
 
-    new_links: list[RelatedLink] = []
+    new_rows: list[LinkRow] = []
     replaced: set[int] = set()
     unranked: set[int] = set()
     for neighbour, score in neighbours:
@@ -210,36 +249,38 @@ def _enter_lists(
         if not links:
             unranked.add(neighbour)
             continue
-        if neighbour in refusing or any(link.target_id == article_id for link in links):
+        if neighbour in refusing or any(target == article_id for target, _, _ in links):
             continue
-        pinned = [link for link in links if link.pinned]
-        ranked = [(link.target_id, link.score) for link in links if not link.pinned]
+        pinned = [target for target, _, pin in links if pin]
+        ranked = [(target, s) for target, s, pin in links if not pin]
         room = limit - len(pinned)
         if room <= 0 or (len(ranked) >= room and score <= min(s for _, s in ranked)):
             continue
         if any(closeness.get(target, 0.0) >= NEAR_DUPLICATE for target, _ in ranked):
             continue
-        ranked = sorted([*ranked, (article_id, score)], key=lambda item: -item[1])[:room]
-        chosen = [(link.target_id, link.score, True) for link in pinned]
-        chosen += [(target, s, False) for target, s in ranked]
+        ranked = sorted([*ranked, (article_id, score)], key=lambda item: -item[1])
         replaced.add(neighbour)
-        new_links += [
-            RelatedLink(source_id=neighbour, target_id=target, rank=rank, score=s, pinned=pin)
-            for rank, (target, s, pin) in enumerate(chosen, start=1)
-        ]
-    return new_links, replaced, unranked
+        new_rows += _list_rows(neighbour, pinned, ranked, limit)
+    return new_rows, replaced, unranked
 
 
-def _own_links(article_id: int, wide: list[tuple[int, float]]) -> list[RelatedLink]:
-    pins, excluded = _editor_choices([article_id])
-    pinned = pins.get(article_id, [])
-    skip = excluded.get(article_id, set()) | set(pinned)
-    chosen = [(story, 1.0, True) for story in pinned]
-    chosen += [(story, score, False) for story, score in wide if story not in skip]
-    return [
-        RelatedLink(source_id=article_id, target_id=story, rank=rank, score=score, pinned=pin)
-        for rank, (story, score, pin) in enumerate(chosen[: ranking_settings().limit], start=1)
-    ]
+def _own_and_entered(
+    index: SimilarityIndex, article_id: int, skip: set[int]
+) -> tuple[list[LinkRow], set[int], set[int]]:
+    """The article's own list and the lists of the neighbours it enters (except ``skip``), from
+    one ranking. Returns rows, the lists they replace, and neighbours still to rank."""
+    related, nearest = _ranking_and_nearest(index, article_id)
+    neighbours = [(n, score) for n, score in nearest if n not in skip]
+    # One query for the article's own pins and exclusions and the neighbours' exclusions.
+    pins, excluded = _editor_choices([article_id, *(n for n, _ in neighbours)])
+    refusing = {n for n, _ in neighbours if article_id in excluded.get(n, ())}
+    rows, replaced, unranked = _enter_lists(index, article_id, neighbours, refusing)
+    if article_id in pins or article_id in excluded:
+        # Editors' choices change which stories the greedy pick passes over: rank it exactly.
+        rows += _ranked_rows(index, [article_id], pins, excluded)
+    else:
+        rows += _list_rows(article_id, [], related, ranking_settings().limit)
+    return rows, replaced | {article_id}, unranked
 
 
 @transaction.atomic
@@ -254,31 +295,30 @@ def related_refresh(*, article_id: int, also: Iterable[int] = ()) -> int:
         signature_store(article=article)
     else:
         signature_deactivate(article_id=article_id)
-        RelatedLink.objects.filter(source_id=article_id).delete()
     index = registry.current_index()
     # Lists that named the article are ranked again in full: its score in them changed, or it
-    # left them and they need filling up.
-    rerank = set(also)
-    rerank |= set(
-        RelatedLink.objects.filter(target_id=article_id).values_list("source_id", flat=True)
-    )
-    # Fix: lists that pin the article, so a pinned story published again returns to the top of
-    # them (its similarity alone need not bring those lists here).
-    rerank |= set(RelatedPin.objects.filter(story_id=article_id).values_list("page_id", flat=True))
-    entered = 0
+    # left them and they need filling up. Fix: so are lists that pin it, so a pinned story
+    # published again returns to the top of them (its similarity alone need not bring them).
+    # (order_by(): SQLite allows no ORDER BY in the parts of a UNION.)
+    naming = RelatedLink.objects.filter(target_id=article_id).order_by().values_list("source_id")
+    pinning = RelatedPin.objects.filter(story_id=article_id).order_by().values_list("page_id")
+    rerank = set(also) | {source for (source,) in naming.union(pinning)}
+    rerank.discard(article_id)
+    rows: list[LinkRow] = []
+    replaced = {article_id}  # an unpublished article's own list goes
     if article is not None and article_id in index.position:
-        rerank.add(article_id)
-        neighbours = [
-            (n, score) for n, score in _wide_ranking(index, article_id) if n not in rerank
-        ]
-        new_links, replaced, unranked = _enter_lists(index, article_id, neighbours)
+        rows, replaced, unranked = _own_and_entered(index, article_id, rerank)
         rerank |= unranked
-        RelatedLink.objects.filter(source_id__in=replaced).delete()
-        RelatedLink.objects.bulk_create(new_links)
-        entered = len(replaced)
-        if replaced:
-            transaction.on_commit(publication_changed)
-    return entered + lists_store(index, rerank)
+    ranked = [source for source in sorted(rerank) if source in index.position]
+    if ranked:
+        rows += _ranked_rows(index, ranked, *_editor_choices(ranked))
+    stored = (replaced - {article_id} if article is None else replaced) | set(ranked)
+    _rows_replace(replaced | set(ranked), rows)
+    if stored:
+        # Article pages cache their related stories under the publication version; bumped last
+        # so it commits with the lists in the same (single) commit.
+        publication_changed()
+    return len(stored)
 
 
 def related_refresh_many(*, article_ids: Iterable[int]) -> int:
