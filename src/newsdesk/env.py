@@ -245,7 +245,7 @@ def parse_email_url(name: str, raw: str) -> EmailSettings:
         if parts.netloc or not parts.path.startswith("/") or parts.query:
             raise fail("expected file:///absolute/path")
         return EmailSettings(
-            backend="django.core.mail.backends.filebased.EmailBackend",
+            backend="newsdesk.newsletter.outbox.OutboxBackend",
             file_path=unquote(parts.path),
         )
     if scheme not in _SMTP_SCHEMES:

@@ -36,7 +36,7 @@ def test_smtp_urls(raw: str, expected: dict[str, object]) -> None:
     [
         ("console:", "django.core.mail.backends.console.EmailBackend"),
         ("locmem:", "django.core.mail.backends.locmem.EmailBackend"),
-        ("file:///var/lib/newsdesk/outbox", "django.core.mail.backends.filebased.EmailBackend"),
+        ("file:///var/lib/newsdesk/outbox", "newsdesk.newsletter.outbox.OutboxBackend"),
     ],
 )
 def test_other_backends(raw: str, backend: str) -> None:

@@ -17,6 +17,8 @@ from django.utils import timezone
 from newsdesk.importers.jsonl import parse_record
 from newsdesk.news.models import ArticlePage, Topic
 from newsdesk.news.services import article_save, home_page_ensure
+from newsdesk.newsletter.digests import digest_ensure, send_time
+from newsdesk.newsletter.models import Digest, DigestPick
 from newsdesk.related.triggers import refresh_deferred
 
 DEMO_SOURCE = "demo"
@@ -84,3 +86,24 @@ def demo_admin_ensure() -> tuple[str, str]:
     user.set_password(password)
     user.save()
     return ADMIN_USERNAME, password
+
+
+def demo_digest_ensure() -> Digest | None:
+    """A draft of the next daily edition with an intro and three picks, so the demo's admin can
+    preview it, send a test and send it to readers at once (Digests → Preview, test and counts).
+
+    Skipped once that edition exists, so an editor's own changes are kept.
+    """
+    now = timezone.localtime()
+    date = now.date() if now < send_time(now.date()) else now.date() + timedelta(days=1)
+    if Digest.objects.filter(edition=Digest.Edition.DAILY, date=date).exists():
+        return None
+    newest = list(ArticlePage.objects.published().newest_first()[:3])
+    if not newest:
+        return None
+    digest = digest_ensure(edition=Digest.Edition.DAILY, date=date)
+    digest.intro = "Good morning from the newsroom. Here is what Harrowgate Bay is reading."
+    digest.save(update_fields=["intro"])
+    for order, article in enumerate(newest):
+        DigestPick.objects.create(digest=digest, article=article, sort_order=order)
+    return digest

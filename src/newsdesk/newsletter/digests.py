@@ -70,7 +70,7 @@ def _item(digest: Digest, position: int, article: ArticlePage, picked: bool) -> 
     )
 
 
-def _subject(digest: Digest, items: list[DigestItem]) -> str:
+def digest_subject(digest: Digest, items: list[DigestItem]) -> str:
     label = "This week" if digest.edition == Digest.Edition.WEEKLY else "Today"
     lead = items[0].title
     more = f" and {len(items) - 1} more" if len(items) > 1 else ""
@@ -78,6 +78,26 @@ def _subject(digest: Digest, items: list[DigestItem]) -> str:
     # A headline can hold anything an editor typed; a subject is one line.
     subject = " ".join(subject.split())
     return subject if len(subject) <= MAX_SUBJECT else subject[: MAX_SUBJECT - 1] + "…"
+
+
+def digest_selection(digest: Digest) -> list[DigestItem]:
+    """The stories the digest would carry if it were frozen now (unsaved rows, in order)."""
+    start, end = _period(digest)
+    published = ArticlePage.objects.published().prefetch_related("topics")
+    pick_order = list(digest.picks.order_by("sort_order").values_list("article_id", flat=True))
+    # Picks that are no longer published are dropped silently: the editor chose a story the
+    # site no longer shows.
+    picked = published.in_bulk(pick_order)
+    picks = [picked[pk] for pk in pick_order if pk in picked]
+    rest = list(
+        published.filter(first_published_at__gte=start, first_published_at__lt=end)
+        .exclude(pk__in=picked)
+        .newest_first()[: max(MAX_STORIES - len(picks), 0)]
+    )
+    return [
+        _item(digest, position, article, picked=article.pk in picked)
+        for position, article in enumerate([*picks, *rest])
+    ]
 
 
 def digest_freeze(digest: Digest, *, now: dt.datetime | None = None) -> Digest:
@@ -90,32 +110,16 @@ def digest_freeze(digest: Digest, *, now: dt.datetime | None = None) -> Digest:
         current = Digest.objects.select_for_update().get(pk=digest.pk)
         if current.status != Digest.Status.DRAFT:
             return current
-        start, end = _period(current)
-        published = ArticlePage.objects.published().prefetch_related("topics")
-        picks = [
-            pick.article
-            for pick in current.picks.select_related("article").order_by("sort_order")
-            if pick.article.pk in set(published.values_list("pk", flat=True))
-        ]
-        picked_ids = {article.pk for article in picks}
-        rest = list(
-            published.filter(first_published_at__gte=start, first_published_at__lt=end)
-            .exclude(pk__in=picked_ids)
-            .newest_first()[: max(MAX_STORIES - len(picks), 0)]
-        )
-        current.period_start, current.period_end = start, end
+        items = digest_selection(current)
+        current.period_start, current.period_end = _period(current)
         current.frozen_at = now
-        if not rest and not picks:
+        if not items:
             # No new stories, no email: readers hear from us when there is news.
             current.status = Digest.Status.SKIPPED
             current.save()
             return current
-        items = [
-            _item(current, position, article, picked=article.pk in picked_ids)
-            for position, article in enumerate([*picks, *rest])
-        ]
         DigestItem.objects.bulk_create(items)
-        current.subject = _subject(current, items)
+        current.subject = digest_subject(current, items)
         current.status = Digest.Status.SENDING
         current.save()
     return current

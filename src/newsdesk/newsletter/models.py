@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
@@ -147,6 +148,12 @@ class Digest(ClusterableModel):
 
     def __str__(self) -> str:
         return f"{self.get_edition_display()} digest, {self.date:%Y-%m-%d}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.pk and self.status != self.Status.DRAFT:
+            # What went out is a record: its web page and counts must match the emails.
+            raise ValidationError("This edition has been frozen for sending; it cannot change.")
 
 
 class DigestPick(Orderable):

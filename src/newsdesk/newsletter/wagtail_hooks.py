@@ -49,3 +49,9 @@ class SubscriberViewSet(SnippetViewSet):
 # Registered before the viewset, which would otherwise create the default policy first.
 register_permission_policy(Subscriber, NoAddPermissionPolicy(Subscriber))
 register_snippet(SubscriberViewSet)
+
+# Digests and the outbox have their own admin modules; importing them registers their hooks.
+from newsdesk.newsletter import outbox_admin  # noqa: E402, F401
+from newsdesk.newsletter.digest_admin import DigestViewSet  # noqa: E402
+
+register_snippet(DigestViewSet)

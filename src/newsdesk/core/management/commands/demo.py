@@ -1,14 +1,17 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from newsdesk.core.demo import demo_admin_ensure, demo_content_load
+from newsdesk.core.demo import demo_admin_ensure, demo_content_load, demo_digest_ensure
 from newsdesk.core.server import exec_server, static_files_ensure
+from newsdesk.newsletter.outbox import OUTBOX_BACKEND
 
 
 class Command(BaseCommand):
@@ -35,13 +38,37 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Sample articles loaded: {loaded}" if loaded else "Sample articles: kept"
         )
+        demo_digest_ensure()
         username, password = demo_admin_ensure()
         static_files_ensure()
         url = f"http://{options['host']}:{port}"
         self.stdout.write(self.style.SUCCESS(f"\n  Site:   {url}/\n  Admin:  {url}/admin/"))
         self.stdout.write(self.style.SUCCESS(f"  Login:  {username} / {password}\n"))
+        if settings.EMAIL_BACKEND == OUTBOX_BACKEND:
+            self.stdout.write(
+                f"  Mail goes to the outbox ({settings.EMAIL_FILE_PATH}): read it in the admin,"
+                " under Outbox. The daily digest is under Digests.\n"
+            )
         if options["no_serve"]:
             return
         # The demo serves what it printed, whatever SITE_URL says.
         os.environ["SITE_URL"] = url
+        self._worker_start()
         exec_server(host=options["host"], port=port, workers=1, threads=4)
+
+    @staticmethod
+    def _worker_start() -> None:
+        """The scheduler and digest sender beside the server; it exits when the server does
+        (the server replaces this process, so the worker's parent is the server)."""
+        subprocess.Popen(  # noqa: S603 - our own interpreter and module, fixed arguments
+            [
+                sys.executable,
+                "-m",
+                "newsdesk.cli",
+                "worker",
+                "--interval",
+                "5",
+                "--parent-pid",
+                str(os.getpid()),
+            ]
+        )
