@@ -2,6 +2,7 @@
 """Related stories at archive scale: full rebuild time and memory, and the cost of one publish.
 
     .venv/bin/python benchmarks/related_scale.py [--sizes 10000 100000] [--publishes 30]
+        [--keep DIR]
 
 For each size a fresh SQLite database is filled with that many published articles whose text is
 varied from the BBC News development set (paragraphs of one article, one paragraph of another
@@ -12,6 +13,13 @@ Then, each in its own process so peak memory is its own:
 2. a worker that loads the index (as a task worker does once), then publishes new articles one
    at a time and times ``related_refresh`` for each: the article's own list plus every list it
    enters or leaves. The page save itself is excluded, as the issue asks.
+
+"base MB" is the worker's resident memory before it loads the index (Python, Django, Wagtail,
+numpy and scipy): the index's own share is the difference. The load average is printed before
+and after each size: on a busy machine the timings are not worth much.
+
+With ``--keep DIR`` each archive is kept in DIR/<size> and reused by later runs (no fill); the
+measured publishes stay in it, so a reused archive has a few more articles each time.
 
 Targets (issue #3): publish <= 50 ms p50 at 100k, rebuild <= 10 min at 100k, peak <= 500 MB.
 """
@@ -29,6 +37,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -105,6 +115,7 @@ def publish_worker(data_dir: Path, publishes: int) -> None:
     from newsdesk.related import registry, triggers
     from newsdesk.related.services import related_refresh
 
+    base_mb = _resident_mb()
     started = time.perf_counter()
     index = registry.current_index()
     load_s = time.perf_counter() - started
@@ -128,15 +139,34 @@ def publish_worker(data_dir: Path, publishes: int) -> None:
         lists = related_refresh(article_id=article.pk)
         timings.append(((time.perf_counter() - t) * 1000, lists))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(
-        json.dumps({"load_s": load_s, "indexed": len(index), "timings": timings, "peak_mb": peak})
-    )
+    result = {"load_s": load_s, "indexed": len(index), "timings": timings, "peak_mb": peak}
+    print(json.dumps({**result, "base_mb": base_mb}))
 
 
-def measure(size: int, publishes: int) -> dict:
+def _resident_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+@contextmanager
+def _archive(size: int, keep: Path | None) -> Iterator[tuple[Path, bool]]:
+    """The data directory for an archive of ``size`` articles, and whether it must be filled."""
+    if keep is not None:
+        data_dir = keep / str(size)
+        yield data_dir, not (data_dir / "newsdesk.sqlite3").exists()
+        return
     with tempfile.TemporaryDirectory(prefix=f"newsdesk-scale-{size}-") as tmp:
-        data_dir = Path(tmp) / "data"
-        fill_s, _, _ = child([PYTHON, __file__, "--fill", str(size)], data_dir)
+        yield Path(tmp) / "data", True
+
+
+def measure(size: int, publishes: int, keep: Path | None) -> dict:
+    with _archive(size, keep) as (data_dir, empty):
+        fill_s = float("nan")
+        if empty:
+            fill_s, _, _ = child([PYTHON, __file__, "--fill", str(size)], data_dir)
         newsdesk = str(Path(PYTHON).parent / "newsdesk")
         rebuild_s, rebuild_mb, _ = child([newsdesk, "related", "rebuild"], data_dir)
         _, worker_mb, out = child([PYTHON, __file__, "--worker", str(publishes)], data_dir)
@@ -149,6 +179,7 @@ def measure(size: int, publishes: int) -> dict:
         "rebuild_mb": rebuild_mb,
         "load_s": worker["load_s"],
         "worker_mb": worker_mb,
+        "base_mb": worker["base_mb"],
         "p50_ms": statistics.median(ms),
         "p95_ms": sorted(ms)[max(0, int(len(ms) * 0.95) - 1)],
         "lists": statistics.median(n for _, n in worker["timings"]),
@@ -159,6 +190,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--publishes", type=int, default=30)
+    parser.add_argument("--keep", type=Path, help="keep the archives here and reuse them")
     parser.add_argument("--fill", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -173,15 +205,18 @@ def main() -> None:
         return
     header = (
         f"{'articles':>9} {'fill s':>7} {'rebuild s':>10} {'rebuild MB':>11} {'load s':>7} "
-        f"{'worker MB':>10} {'publish p50 ms':>15} {'p95 ms':>7} {'lists/publish':>14}"
+        f"{'base MB':>8} {'worker MB':>10} {'publish p50 ms':>15} {'p95 ms':>7} "
+        f"{'lists/publish':>14} {'load avg':>12}"
     )
     print(header, flush=True)
     for size in args.sizes:
-        r = measure(size, args.publishes)
+        before = os.getloadavg()[0]
+        r = measure(size, args.publishes, args.keep)
         print(
             f"{r['size']:>9,} {r['fill_s']:>7.0f} {r['rebuild_s']:>10.0f} {r['rebuild_mb']:>11.0f}"
-            f" {r['load_s']:>7.1f} {r['worker_mb']:>10.0f} {r['p50_ms']:>15.1f}"
-            f" {r['p95_ms']:>7.1f} {r['lists']:>14.0f}",
+            f" {r['load_s']:>7.1f} {r['base_mb']:>8.0f} {r['worker_mb']:>10.0f}"
+            f" {r['p50_ms']:>15.1f} {r['p95_ms']:>7.1f} {r['lists']:>14.0f}"
+            f" {before:>5.1f} -> {os.getloadavg()[0]:<4.1f}",
             flush=True,
         )
     print("targets at 100k: publish p50 <= 50 ms, rebuild <= 600 s, peak memory <= 500 MB")

@@ -13,7 +13,7 @@ them. Nothing here touches the database.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,19 +43,21 @@ def _orthonormal(tall: np.ndarray) -> np.ndarray:
     return scipy.linalg.qr(tall, mode="economic", overwrite_a=True, check_finite=False)[0]
 
 
-def _randomized_svd_basis(matrix: sp.csr_matrix, rank: int, seed: int = 7) -> np.ndarray:
+def _randomized_svd_basis(matrix: _LatentRows, rank: int, seed: int = 7) -> np.ndarray:
     """The top right singular vectors of ``matrix`` (rank x columns), by the randomised method
     of Halko, Martinsson and Tropp: a random projection, two power iterations, a small SVD."""
     rng = np.random.default_rng(seed)
     oversample = min(rank + 10, min(matrix.shape))
     omega = rng.standard_normal((matrix.shape[1], oversample), dtype=np.float32)
-    sample = matrix @ omega
+    sample = matrix.times(omega)
     del omega
     for _ in range(2):
         sample = _orthonormal(sample)
-        sample = matrix @ (matrix.T @ sample)
+        sample = matrix.times(matrix.transposed_times(sample))
     basis = _orthonormal(sample)
-    small = np.asarray((matrix.T @ basis).T, dtype=np.float32)  # oversample x columns
+    del sample
+    small = matrix.transposed_times(basis).T  # oversample x columns
+    del basis
     # The right singular vectors of ``small`` from its small Gram matrix: an SVD of ``small``
     # itself would hold several double-precision copies of it (hundreds of MB at 100k articles).
     gram = (small @ small.T).astype(np.float64)
@@ -64,6 +66,51 @@ def _randomized_svd_basis(matrix: sp.csr_matrix, rank: int, seed: int = 7) -> np
     singular = np.sqrt(np.clip(values[order], 1e-12, None))
     vt = (vectors[:, order].T.astype(np.float32) @ small) / singular[:, None].astype(np.float32)
     return np.ascontiguousarray(vt, dtype=np.float32)
+
+
+class _LatentRows:
+    """The TF-IDF matrix restricted to the latent view's terms, renumbered to the latent
+    columns, made a slice of rows at a time for each product: a copy of the whole (data, new
+    indices and the mask to make them) would cost about 130 MB more at 100,000 articles."""
+
+    def __init__(self, tfidf: sp.csr_matrix, latent_column: np.ndarray, columns: int) -> None:
+        self.tfidf = tfidf
+        self.latent_column = latent_column
+        self.shape = (tfidf.shape[0], columns)
+        mean_length = max(tfidf.nnz // max(tfidf.shape[0], 1), 1)
+        self.step = max(LOOKUP_SLICE // mean_length, 1)
+
+    def _slices(self) -> Iterator[tuple[int, int, sp.csr_matrix]]:
+        indptr = self.tfidf.indptr
+        for start in range(0, self.shape[0], self.step):
+            stop = min(start + self.step, self.shape[0])
+            low, high = int(indptr[start]), int(indptr[stop])
+            mapped = self.latent_column[self.tfidf.indices[low:high]]
+            keep = mapped >= 0
+            kept_before = np.concatenate([[0], np.cumsum(keep, dtype=np.int64)])
+            part = sp.csr_matrix(
+                (
+                    self.tfidf.data[low:high][keep],
+                    mapped[keep],
+                    kept_before[indptr[start : stop + 1] - low],
+                ),
+                shape=(stop - start, self.shape[1]),
+            )
+            yield start, stop, part
+
+    def times(self, dense: np.ndarray) -> np.ndarray:
+        """``matrix @ dense``"""
+        out = np.empty((self.shape[0], dense.shape[1]), dtype=np.float32)
+        for start, stop, part in self._slices():
+            out[start:stop] = part @ dense
+        return out
+
+    def transposed_times(self, dense: np.ndarray) -> np.ndarray:
+        """``matrix.T @ dense``"""
+        out = np.zeros((self.shape[1], dense.shape[1]), dtype=np.float32)
+        for start, stop, part in self._slices():
+            out += part.T @ dense[start:stop]
+        return out
 
 
 def widen(matrix: sp.csr_matrix, columns: int) -> sp.csr_matrix:
@@ -75,24 +122,47 @@ def widen(matrix: sp.csr_matrix, columns: int) -> sp.csr_matrix:
     )
 
 
-def _normalise_rows(dense: np.ndarray) -> np.ndarray:
+def _normalise_rows_in_place(dense: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(dense, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return dense / norms
+    dense /= norms
+    return dense
 
 
-def _row_normalised(
-    data: np.ndarray, indptr: np.ndarray, shape: tuple[int, int], indices: np.ndarray
-) -> sp.csr_matrix:
-    """A CSR matrix with L2-normalised rows, scaling ``data`` in place (no matrix copies)."""
-    lengths = np.diff(indptr)
-    squares = np.add.reduceat(data * data, indptr[:-1]) if len(data) else []
-    norms = np.ones(shape[0], dtype=np.float32)
-    nonempty = lengths > 0
-    norms[nonempty] = np.sqrt(np.asarray(squares, dtype=np.float32)[nonempty])
-    norms[norms == 0] = 1.0
-    data /= np.repeat(norms, lengths)
-    return sp.csr_matrix((data, indices, indptr), shape=shape)
+def _writable(array: np.ndarray, dtype: type[np.generic]) -> np.ndarray:
+    """``array`` itself when it can be changed in place as ``dtype``, else a copy."""
+    if array.dtype == dtype and array.flags.writeable:
+        return array
+    return array.astype(dtype)
+
+
+def _columns_in_place(terms: np.ndarray, vocabulary: np.ndarray) -> np.ndarray:
+    """The column (position in ``vocabulary``) of each term, written over the terms' own
+    buffer a slice at a time: each slice is read before it is overwritten, and
+    unique(return_inverse=True) would hold several int64 arrays of the archive's size."""
+    columns = _writable(terms, np.uint32).view(np.int32)
+    for start in range(0, len(columns), LOOKUP_SLICE):
+        stop = start + LOOKUP_SLICE
+        columns[start:stop] = np.searchsorted(vocabulary, columns[start:stop].view(np.uint32))
+    return columns
+
+
+def _normalise_csr_rows(data: np.ndarray, indptr: np.ndarray) -> None:
+    """Scale each row's entries of ``data`` to unit length, in place, a slice of rows at a time
+    (whole-matrix temporaries would cost as much as the data itself)."""
+    rows = len(indptr) - 1
+    mean_length = max(len(data) // max(rows, 1), 1)
+    step = max(LOOKUP_SLICE // mean_length, 1)
+    for start in range(0, rows, step):
+        stop = min(start + step, rows)
+        low, high = int(indptr[start]), int(indptr[stop])
+        part = data[low:high]
+        # Sums of squares per row from a running total: reduceat mishandles empty rows.
+        running = np.concatenate([[0.0], np.cumsum(np.square(part, dtype=np.float64))])
+        bounds = indptr[start : stop + 1] - low
+        norms = np.sqrt(running[bounds[1:]] - running[bounds[:-1]]).astype(np.float32)
+        norms[norms == 0] = 1.0
+        part /= np.repeat(norms, np.diff(bounds))
 
 
 class SimilarityIndex:
@@ -116,7 +186,12 @@ class SimilarityIndex:
         terms: np.ndarray,
         weights: np.ndarray,
     ) -> None:
-        """Build from flat arrays: each document's terms and weights, one after another."""
+        """Build from flat arrays: each document's terms and weights, one after another.
+
+        The index takes over ``terms`` and ``weights``: they become its TF-IDF matrix in place
+        (the terms' buffer is overwritten with column numbers), so building costs little more
+        than the arrays themselves.
+        """
         count = len(ids)
         self.ids = ids.astype(np.int64)
         self.days = days.astype(np.float64)
@@ -124,20 +199,22 @@ class SimilarityIndex:
         self.active = np.ones(count, dtype=bool)
 
         vocabulary = np.unique(terms)
-        # Column of each term, looked up in slices: unique(return_inverse=True) would hold
-        # several int64 arrays of the whole archive's size at once.
-        columns = np.empty(len(terms), dtype=np.int32)
-        for start in range(0, len(terms), LOOKUP_SLICE):
-            part = terms[start : start + LOOKUP_SLICE]
-            columns[start : start + LOOKUP_SLICE] = np.searchsorted(vocabulary, part)
+        columns = _columns_in_place(terms, vocabulary)
+        del terms
         self.vocabulary = vocabulary
         indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
         df = np.bincount(columns, minlength=len(vocabulary)).astype(np.float32)
         n = max(count, 1)
         self.idf = (np.log((n + 1) / (df + 1)) + 1.0).astype(np.float32)
         self.unseen_idf = float(np.log(n + 1) + 1.0)
-        data = weights.astype(np.float32) * self.idf[columns]
-        self.base_tfidf = _row_normalised(data, indptr, (count, len(vocabulary)), columns)
+        data = _writable(weights, np.float32)
+        del weights
+        for start in range(0, len(data), LOOKUP_SLICE):
+            stop = start + LOOKUP_SLICE
+            data[start:stop] *= self.idf[columns[start:stop]]
+        _normalise_csr_rows(data, indptr)
+        self.base_tfidf = sp.csr_matrix((data, columns, indptr), shape=(count, len(vocabulary)))
+        del data, columns
 
         # The latent view covers terms shared by at least two articles, in columns of its own.
         latent_columns = np.flatnonzero(df >= LATENT_MIN_DF)
@@ -145,18 +222,9 @@ class SimilarityIndex:
         self.latent_column[latent_columns] = np.arange(len(latent_columns), dtype=np.int32)
         rank = min(LATENT_DIMENSIONS, max(count - 1, 1), max(len(latent_columns) - 1, 1))
         if count > 2 and len(latent_columns) > rank:
-            mapped = self.latent_column[columns]
-            keep = mapped >= 0
-            kept = keep.view(np.int8)
-            kept_per_row = np.add.reduceat(kept, indptr[:-1], dtype=np.int32) if len(keep) else []
-            latent_indptr = np.concatenate([[0], np.cumsum(kept_per_row)]).astype(np.int64)
-            masked = sp.csr_matrix(
-                (self.base_tfidf.data[keep], mapped[keep], latent_indptr),
-                shape=(count, len(latent_columns)),
-            )
-            del mapped, keep
+            masked = _LatentRows(self.base_tfidf, self.latent_column, len(latent_columns))
             self.basis = _randomized_svd_basis(masked, rank)
-            self.base_latent = _normalise_rows(np.asarray(masked @ self.basis.T, dtype=np.float32))
+            self.base_latent = _normalise_rows_in_place(masked.times(self.basis.T))
         else:
             self.basis = np.zeros((0, len(latent_columns)), dtype=np.float32)
             self.base_latent = np.zeros((count, 0), dtype=np.float32)

@@ -27,8 +27,10 @@ STREAM_CHUNK = 2000
 _lock = threading.Lock()
 _index: SimilarityIndex | None = None
 _synced_at: datetime | None = None
-# The version of each signature this process applied: re-read rows (the overlap) that did not
-# change since are skipped, so a burst of publishes does not re-apply the same rows again.
+# The version of each signature this process applied, for the rows the next look will read
+# again (those changed within SYNC_OVERLAP of the last look): re-read rows that did not change
+# since are skipped, so a burst of publishes does not re-apply the same rows again. Older
+# entries are dropped; a row is read again only once it changes, with a new version.
 _applied: dict[int, datetime] = {}
 
 
@@ -41,13 +43,14 @@ def document_from(row: ArticleSignature) -> Document:
     )
 
 
-def _load_all() -> SimilarityIndex:
+def _load_all(started: datetime) -> SimilarityIndex:
     rows = (
         ArticleSignature.objects.filter(active=True)
         .order_by("article_id")
         .values_list("article_id", "terms", "weights", "published_day", "updated_at")
     )
     _applied.clear()
+    recent = started - SYNC_OVERLAP
     ids, days, lengths = array("q"), array("d"), array("q")
     terms, weights = bytearray(), bytearray()
     # Straight into flat buffers, streamed in chunks: no per-article Python objects survive, so
@@ -60,7 +63,8 @@ def _load_all() -> SimilarityIndex:
         lengths.append(len(term_bytes) // 4)
         terms += term_bytes
         weights += weight_bytes
-        _applied[article_id] = updated_at
+        if updated_at >= recent:
+            _applied[article_id] = updated_at
     return SimilarityIndex(
         ids=np.frombuffer(ids, dtype=np.int64),
         days=np.frombuffer(days, dtype=np.float64),
@@ -76,7 +80,8 @@ def current_index(*, rebuild: bool = False) -> SimilarityIndex:
     with _lock:
         started = timezone.now()
         if _index is None or rebuild:
-            _index, _synced_at = _load_all(), started
+            _index = None  # the old index goes first: two at once would double the peak
+            _index, _synced_at = _load_all(started), started
             return _index
         changed = ArticleSignature.objects.filter(updated_at__gte=_synced_at - SYNC_OVERLAP)
         for row in changed.iterator(chunk_size=STREAM_CHUNK):
@@ -88,9 +93,16 @@ def current_index(*, rebuild: bool = False) -> SimilarityIndex:
             else:
                 _index.remove(row.article_id)
         _synced_at = started
+        _forget_older_than(started - SYNC_OVERLAP)
         if len(_index.extra_rows) > max(10, REBUILD_SHARE * _index.base_size):
-            _index = _load_all()
+            _index = None
+            _index = _load_all(started)
         return _index
+
+
+def _forget_older_than(moment: datetime) -> None:
+    for article_id in [a for a, updated_at in _applied.items() if updated_at < moment]:
+        del _applied[article_id]
 
 
 def current_index_unsynced() -> SimilarityIndex:
