@@ -77,7 +77,8 @@ class MessageTemplate:
         text: str,
         html: str,
     ) -> None:
-        self.subject = subject
+        # One line whatever it was given: a subject is the one header built from editors' text.
+        self.subject = subject = " ".join(subject.split())
         self.from_email = from_email
         self.reply_to = reply_to
         self.list_id = list_id
