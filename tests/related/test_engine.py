@@ -11,7 +11,7 @@ import numpy as np
 from wagtail.models import PageViewRestriction
 
 from newsdesk.news.models import ArticlePage
-from newsdesk.related.engine import NEAR_DUPLICATE, RankingSettings, rank_many
+from newsdesk.related.engine import NEAR_DUPLICATE, RankingSettings, _largest, rank_many
 from newsdesk.related.index import SimilarityIndex
 from newsdesk.related.models import ArticleSignature, RelatedLink
 from newsdesk.related.services import related_rebuild
@@ -195,3 +195,21 @@ def test_privacy_changes_alone_update_the_lists(
     with django_capture_on_commit_callbacks(execute=True):
         restriction.delete()  # public again
     assert stored_list(approved) == before
+
+
+def test_the_candidates_are_exactly_the_largest_coarse_scores() -> None:
+    # The shortcut through a sampled threshold finds the same scores as a full partition,
+    # with ties, removed articles (-inf) and rows too small to sample.
+    rng = np.random.default_rng(3)
+    for size in (5, 300, 5_000, 50_000):
+        for case in range(12):
+            scores = rng.standard_normal(size).astype(np.float32)
+            if case % 3 == 0:
+                scores[: size // 2] = -np.inf
+            if case % 4 == 0:
+                scores = np.round(scores, 1)
+            take = min(200, size)
+            found = _largest(scores, take)
+            assert len(set(found.tolist())) == take
+            expected = np.sort(scores)[-take:]
+            assert np.array_equal(np.sort(scores[found]), expected), (size, case)
