@@ -59,6 +59,13 @@ def env_int(name: str, default: int, *, minimum: int = 0, maximum: int = 2**31) 
     return value
 
 
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = os.environ.get(name, default).strip().lower() or default
+    if raw not in choices:
+        raise ImproperlyConfigured(f"{name}: expected one of {', '.join(choices)}, got {raw!r}")
+    return raw
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None:

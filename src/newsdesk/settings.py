@@ -11,6 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 from newsdesk.env import (
     data_dir,
     env_bool,
+    env_choice,
     env_int,
     env_list,
     env_str,
@@ -54,6 +55,7 @@ INSTALLED_APPS = [
     "taggit",
     "django_filters",
     "django_tasks",
+    "django_tasks_db",  # its table exists either way, so switching NEWSDESK_TASKS needs no migrate
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -185,7 +187,15 @@ WAGTAIL_ALLOW_UNICODE_SLUGS = False
 WAGTAILIMAGES_EXTENSIONS = ["gif", "jpg", "jpeg", "png", "webp", "avif"]
 
 # --- Background tasks -----------------------------------------------------------------------------
-TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# "immediate" (the default) runs a task right where it is queued: nothing else to start.
+# "database" queues tasks in the database for `newsdesk worker`, so a signup never waits on the
+# mail server and a publish never waits on the related-stories ranking.
+TASK_BACKENDS = {
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+}
+NEWSDESK_TASKS = env_choice("NEWSDESK_TASKS", "immediate", tuple(TASK_BACKENDS))
+TASKS = {"default": {"BACKEND": TASK_BACKENDS[NEWSDESK_TASKS]}}
 
 # --- Logging --------------------------------------------------------------------------------------
 LOGGING = {

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from enum import Enum
 
 from django.db import transaction
 from django.utils import timezone
 
 from newsdesk.news.models import Topic
-from newsdesk.newsletter import emails
 from newsdesk.newsletter.addresses import address_parse
 from newsdesk.newsletter.models import Consent, Subscriber
+from newsdesk.newsletter.tasks import send_subscriber_email
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ def subscriber_signup(
     """
     address = address_parse(email)
     now = timezone.now()
-    message = None
+    kind = None
     with transaction.atomic():
         subscriber, _ = Subscriber.objects.get_or_create(
             email_key=address.key, defaults={"email": address.email}
@@ -74,32 +74,24 @@ def subscriber_signup(
         if due:
             # Claimed inside the lock, so two signups racing send one email between them.
             subscriber.confirmation_sent_at = now
-            if subscriber.status == Subscriber.Status.CONFIRMED:
-                message = emails.already_subscribed_email(subscriber)
-            else:
-                message = emails.confirmation_email(subscriber)
+            kind = "already" if subscriber.status == Subscriber.Status.CONFIRMED else "confirm"
         subscriber.save()
-    if message is not None:
-        _send_or_release(message=message, subscriber=subscriber, previous_sent_at=previous_sent_at)
+    if kind is not None:
+        _email_queue(
+            subscriber_id=subscriber.pk,
+            kind=kind,
+            claimed_at=now.isoformat(),
+            previous_sent_at=previous_sent_at.isoformat() if previous_sent_at else None,
+        )
 
 
-def _send_or_release(
-    *,
-    message: emails.EmailMultiAlternatives,
-    subscriber: Subscriber,
-    previous_sent_at: datetime | None,
-) -> None:
-    """Send; if the mail server fails, give the day's claim back so the reader can retry.
+def _email_queue(**arguments: object) -> None:
+    """Queue the email after the subscriber's row is written.
 
-    The failure is logged, not raised: the reader sees the same page either way.
+    No on_commit needed: the immediate backend runs the task on this connection, which sees the
+    row, and the database backend stores the task in the same transaction as the row.
     """
-    try:
-        message.send()
-    except Exception:
-        logger.exception("signup email to subscriber %s failed", subscriber.pk)
-        Subscriber.objects.filter(
-            pk=subscriber.pk, confirmation_sent_at=subscriber.confirmation_sent_at
-        ).update(confirmation_sent_at=previous_sent_at)
+    send_subscriber_email.enqueue(**arguments)
 
 
 def subscriber_confirm(*, subscriber: Subscriber) -> ConfirmResult:
@@ -113,11 +105,8 @@ def subscriber_confirm(*, subscriber: Subscriber) -> ConfirmResult:
         current.status = Subscriber.Status.CONFIRMED
         current.confirmed_at = timezone.now()
         current.save(update_fields=["status", "confirmed_at", "updated_at"])
-    try:
-        emails.welcome_email(current).send()
-    except Exception:
-        # The subscription stands; a missing welcome email is not worth undoing it for.
-        logger.exception("welcome email to subscriber %s failed", current.pk)
+    # The subscription stands even if the welcome email fails.
+    _email_queue(subscriber_id=current.pk, kind="welcome")
     subscriber.refresh_from_db()
     return ConfirmResult.CONFIRMED
 

@@ -3,12 +3,15 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import threading
 import time
+import uuid
 from types import FrameType
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 
 from newsdesk.newsletter.schedule import digests_freeze_due, digests_sending
 from newsdesk.newsletter.sender import digest_send
@@ -17,51 +20,54 @@ from newsdesk.newsletter.sender_lock import SenderBusy
 
 class Command(BaseCommand):
     help = (
-        "Run the scheduled work: freeze each digest at NEWSDESK_DIGEST_TIME and send it, and "
-        "finish any digest a stopped sender left unfinished. Loops until stopped (SIGINT or "
-        "SIGTERM); --once does one round, for cron. Several workers may run: one digest is "
-        "only ever sent by one of them at a time."
+        "Run the background work: freeze each digest at NEWSDESK_DIGEST_TIME and send it, "
+        "finish any digest a stopped sender left unfinished, and (with NEWSDESK_TASKS=database) "
+        "run queued tasks such as signup emails and related-stories updates. Loops until "
+        "stopped (SIGINT or SIGTERM); --once does one round and exits, for cron. Several "
+        "workers may run: a digest is only ever sent by one of them at a time."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--once", action="store_true", help="Do one round of work, then exit.")
+        parser.add_argument("--once", action="store_true", help="Do one round, then exit.")
         parser.add_argument(
             "--interval",
             type=float,
             default=30.0,
-            help="Seconds between rounds (default %(default)s).",
+            help="Seconds between digest rounds (default %(default)s).",
         )
-        parser.add_argument(
-            "--parent-pid",
-            type=int,
-            help=argparse.SUPPRESS,
-        )
+        parser.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)
 
     def handle(self, *args: Any, **options: Any) -> None:
         interval = max(1.0, options["interval"])
         parent = options["parent_pid"]
-        stopping = False
+        stopping = threading.Event()
 
         def stop(_signum: int, _frame: FrameType | None) -> None:
-            nonlocal stopping
-            stopping = True
+            stopping.set()
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         self.stdout.write("newsdesk worker: started" + (" (once)" if options["once"] else ""))
-        while not stopping:
-            self.round()
-            if options["once"]:
-                break
+        if options["once"]:
+            self.digest_round()
+            self.tasks_drain()
+            return
+        # Tasks have their own thread: a digest send to a long list takes minutes, and a
+        # reader's confirmation email should not wait behind it.
+        tasks = threading.Thread(target=self.tasks_loop, args=(stopping,), daemon=True)
+        tasks.start()
+        while not stopping.is_set():
+            self.digest_round()
             deadline = time.monotonic() + interval
-            while not stopping and time.monotonic() < deadline:
+            while not stopping.is_set() and time.monotonic() < deadline:
                 # Started by `newsdesk demo`: end with the server rather than linger.
                 if parent and os.getppid() != parent:
-                    return
-                time.sleep(0.5)
+                    stopping.set()
+                stopping.wait(0.5)
+        tasks.join(timeout=30)
         self.stdout.write("newsdesk worker: stopped")
 
-    def round(self) -> None:
+    def digest_round(self) -> None:
         close_old_connections()
         digests_freeze_due()
         for digest in digests_sending():
@@ -73,3 +79,29 @@ class Command(BaseCommand):
                 f"{digest}: sent {report.sent}, failed {report.failed}, "
                 f"skipped {report.skipped}, deferred {report.deferred}"
             )
+
+    def tasks_loop(self, stopping: threading.Event) -> None:
+        try:
+            while not stopping.is_set():
+                self.tasks_drain()
+                stopping.wait(1.0)
+        finally:
+            connection.close()
+
+    @staticmethod
+    def tasks_drain() -> None:
+        """Run every queued task, then return (nothing to do with the immediate backend)."""
+        if settings.NEWSDESK_TASKS != "database":
+            return
+        from django_tasks_db.management.commands.db_worker import Worker
+
+        Worker(
+            queue_names=["*"],
+            excluded_queue_names=[],
+            interval=0,
+            batch=True,
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=None,
+            worker_id=f"newsdesk-{os.getpid()}-{uuid.uuid4().hex[:6]}",
+        ).run()

@@ -1,0 +1,48 @@
+"""NEWSDESK_TASKS=database: signup emails wait in the database until ``newsdesk worker`` runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django_tasks_db.models import DBTaskResult
+
+from tests.newsletter.conftest import Mailbox, signup, wait_for
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+@pytest.fixture
+def database_tasks(settings: Any) -> None:
+    settings.NEWSDESK_TASKS = "database"
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+def test_the_signup_answers_before_the_email_and_the_worker_sends_it(
+    database_tasks: None, site_home: Any, client: Client, mailbox: Mailbox
+) -> None:
+    response = signup(client, "reader@example.org")
+    assert response.status_code == 302
+    assert mailbox.received == []
+    emails = DBTaskResult.objects.filter(task_path__endswith=".send_subscriber_email")
+    assert [task.status for task in emails] == ["READY"]
+
+    call_command("worker", "--once")
+
+    [confirmation] = wait_for(mailbox, 1)
+    assert confirmation.rcpt_tos == ["reader@example.org"]
+    assert [task.status for task in emails.all()] == ["SUCCESSFUL"]
+    # The publication's own tasks (related stories) ran in the same round.
+    assert not DBTaskResult.objects.filter(status="READY").exists()
+
+
+def test_with_immediate_tasks_the_worker_has_no_tasks_to_run(
+    site_home: Any, client: Client, mailbox: Mailbox
+) -> None:
+    signup(client, "reader@example.org")
+    assert len(wait_for(mailbox, 1)) == 1
+    call_command("worker", "--once")
+    assert len(mailbox.received) == 1
+    assert not DBTaskResult.objects.exists()
