@@ -221,3 +221,14 @@ def test_command_rejects_a_bad_date(db: None) -> None:
 
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
         call_command("digest", "send", "--date", "25/11/2026")
+
+
+def test_weekly_readers_get_the_weekly_edition_only(mailbox: Mailbox, stories: list) -> None:
+    reader("daily@example.org")
+    reader("weekly@example.org", frequency=Subscriber.Frequency.WEEKLY)
+    weekly = digest_freeze(digest_ensure(edition=Digest.Edition.WEEKLY, date=TODAY))
+    digest_send(weekly)
+    (received,) = mailbox.received
+    assert received.rcpt_tos == ["weekly@example.org"]
+    assert received.message["Subject"].startswith("This week at ")
+    assert "weekly email" in received.text()
