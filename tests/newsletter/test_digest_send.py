@@ -188,14 +188,20 @@ def test_suppression_is_checked_again_at_send_time(mailbox: Mailbox, stories: li
     from newsdesk.newsletter.sender import deliveries_enqueue
 
     reader("ann@example.org")
-    bob = reader("bob@example.org")
+    bob, cy, di = reader("bob@example.org"), reader("cy@example.org"), reader("di@example.org")
     digest = frozen_today()
     deliveries_enqueue(digest)
-    # Bob unsubscribes after his row was made but before the sender reaches it.
+    # After their rows were made but before the sender reaches them, Bob unsubscribes, Cy
+    # switches to the weekly edition and Di pauses.
     Subscriber.objects.filter(pk=bob.pk).update(status=Subscriber.Status.UNSUBSCRIBED)
-    digest_send(digest)
+    Subscriber.objects.filter(pk=cy.pk).update(frequency=Subscriber.Frequency.WEEKLY)
+    Subscriber.objects.filter(pk=di.pk).update(paused=True)
+    report = digest_send(digest)
     assert [item.rcpt_tos for item in mailbox.received] == [["ann@example.org"]]
-    assert Delivery.objects.get(subscriber=bob).status == Delivery.Status.SKIPPED
+    assert report.skipped == 3
+    assert set(
+        Delivery.objects.filter(subscriber__in=[bob, cy, di]).values_list("status", flat=True)
+    ) == {Delivery.Status.SKIPPED}
 
 
 def test_no_new_stories_no_digest(mailbox: Mailbox, home: Any) -> None:

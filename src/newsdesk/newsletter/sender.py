@@ -177,6 +177,7 @@ def _jobs(digest: Digest, templates: _Templates, report: SendReport) -> Iterator
                 "subscriber__email_key",
                 "subscriber__status",
                 "subscriber__paused",
+                "subscriber__frequency",
             )
             .order_by("pk")[:PAGE]
         )
@@ -188,11 +189,16 @@ def _jobs(digest: Digest, templates: _Templates, report: SendReport) -> Iterator
         for row in rows:
             subscriber = row.subscriber
             template = None
-            if subscriber.status == Subscriber.Status.CONFIRMED and not subscriber.paused:
+            wanted = (
+                subscriber.status == Subscriber.Status.CONFIRMED
+                and not subscriber.paused
+                and subscriber.frequency == digest.edition
+            )
+            if wanted:
                 template = templates.for_topics(choices.get(subscriber.pk))
             if template is None:
-                # Unsubscribed, bounced or paused since the rows were made, or nothing in the
-                # reader's topics today.
+                # Unsubscribed, bounced, paused or switched to the other edition since the rows
+                # were made, or nothing in the reader's topics today.
                 skipped.append(row.pk)
                 continue
             values = _personal_values(subscriber=subscriber, digest=digest, links=links)
