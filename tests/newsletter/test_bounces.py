@@ -193,10 +193,6 @@ def test_get_is_not_allowed_and_changes_nothing(client: Client) -> None:
     assert not BounceEvent.objects.exists()
 
 
-def test_inbound_webhooks_are_not_mounted(client: Client) -> None:
-    assert post(client, "/webhooks/anymail/postmark/inbound/", {}).status_code == 404
-
-
 # --- Hard bounces and complaints ------------------------------------------------------------------
 
 

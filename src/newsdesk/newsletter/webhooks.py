@@ -11,11 +11,12 @@ Django's general upload limit. Here:
 - a body over NEWSDESK_WEBHOOK_MAX_BYTES: 413, before it is read;
 - a body anymail cannot parse (bad JSON, bad UTF-8, the wrong shape): 400, so a bad request
   is not retried, while a failure in our own handler stays a 500 so that the ESP retries it;
-- only the tracking webhooks are mounted: we receive no inbound mail.
+- only the tracking and inbound webhooks are mounted; inbound mail is read only for the
+  "unsubscribe <token>" messages of List-Unsubscribe's mailto: link (see inbound.py).
 
-Importing this module also connects the bounce handler to anymail's ``tracking`` signal; the
-webhook views are reachable only through these URLs, so the handler is always connected before
-the first event arrives.
+Importing this module also connects the bounce handler to anymail's ``tracking`` signal and the
+unsubscribe handler to its ``inbound`` signal; the webhook views are reachable only through
+these URLs, so the handlers are always connected before the first event arrives.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from django.urls import URLPattern
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 
-from newsdesk.newsletter import bounces  # noqa: F401 (connects the tracking signal receiver)
+from newsdesk.newsletter import bounces, inbound  # noqa: F401 (connect the signal receivers)
 
 View = Callable[..., HttpResponse]
 
@@ -95,10 +96,13 @@ def _guarded(view: View) -> View:
     return csrf_exempt(guarded)
 
 
-def _tracking_patterns() -> list[URLPattern]:
+def _webhook_patterns() -> list[URLPattern]:
     patterns = []
     for pattern in anymail_urls.urlpatterns:
-        if not isinstance(pattern, URLPattern) or "tracking" not in (pattern.name or ""):
+        if not isinstance(pattern, URLPattern):
+            continue
+        name = pattern.name or ""
+        if "tracking" not in name and "inbound" not in name:
             continue
         view_class = pattern.callback.view_class  # type: ignore[attr-defined]
         strict = type(view_class.__name__, (_ParseErrorsAreBadRequests, view_class), {})
@@ -108,4 +112,4 @@ def _tracking_patterns() -> list[URLPattern]:
 
 
 app_name = "anymail"
-urlpatterns = _tracking_patterns()
+urlpatterns = _webhook_patterns()
