@@ -14,6 +14,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -57,9 +58,19 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> Non
     raise RuntimeError(f"newsdesk serve did not answer at {url}:\n{log.read_text()}")
 
 
+@dataclass(frozen=True)
+class DemoServer:
+    """The running demo: its address, and the data directory and environment it runs with
+    (for tests that start another newsdesk process, such as the worker, beside it)."""
+
+    url: str
+    data_dir: Path
+    env: dict[str, str]
+
+
 @pytest.fixture(scope="session")
-def live_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """http://127.0.0.1:<port> of a real ``newsdesk serve`` with the demo publication."""
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    """A real ``newsdesk serve`` with the demo publication."""
     data_dir = tmp_path_factory.mktemp("newsdesk-e2e-data")
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
@@ -89,7 +100,7 @@ def live_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         )
     try:
         _wait_until_up(url + "/", process, log)
-        yield url
+        yield DemoServer(url=url, data_dir=data_dir, env=env)
     finally:
         # granian runs its workers as children: signal the whole process group it leads.
         try:
@@ -101,6 +112,12 @@ def live_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, 9)
             process.wait(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def live_server_url(demo_server: DemoServer) -> str:
+    """http://127.0.0.1:<port> of a real ``newsdesk serve`` with the demo publication."""
+    return demo_server.url
 
 
 @pytest.fixture(scope="session")

@@ -53,7 +53,7 @@ def test_get_and_head_change_nothing(
     form = parse_html(response.content).find("main").find("form")
     assert form.attrs["method"] == "post" and form.attrs.get("action", "") == ""
     assert response["Cache-Control"] == "private, no-store"
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
 
 
 @pytest.mark.parametrize("purpose", ACTIONS)

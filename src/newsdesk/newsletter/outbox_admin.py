@@ -6,6 +6,7 @@ runs: a new user can open their confirmation email and the digest right here.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.conf import settings
@@ -19,6 +20,10 @@ from wagtail.admin.menu import MenuItem
 from newsdesk.newsletter.outbox import OUTBOX_BACKEND, outbox_entries, outbox_entry
 
 READ = "newsletter.view_subscriber"
+_HEAD = re.compile(r"<head\b[^>]*>", re.IGNORECASE)
+# The site refuses to be framed (X-Frame-Options: DENY), so a link followed inside the email's
+# frame shows an error; the frame's sandbox lets popups out, so links open in a new tab.
+_NEW_TAB = '<base target="_blank">'
 
 
 def _outbox_in_use() -> bool:
@@ -43,7 +48,12 @@ def outbox_message(request: HttpRequest, name: str) -> HttpResponse:
     entry = outbox_entry(name)
     if entry is None:
         raise Http404
-    return render(request, "newsletter/admin/outbox_message.html", {"entry": entry})
+    html = entry.html()
+    if html:
+        head = _HEAD.search(html)
+        at = head.end() if head else 0
+        html = html[:at] + _NEW_TAB + html[at:]
+    return render(request, "newsletter/admin/outbox_message.html", {"entry": entry, "html": html})
 
 
 @hooks.register("register_admin_urls")

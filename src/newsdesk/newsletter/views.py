@@ -45,7 +45,10 @@ def _private(view: View) -> View:
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = view(request, *args, **kwargs)
         response["Cache-Control"] = "private, no-store"
-        response["Referrer-Policy"] = "no-referrer"
+        # Not "no-referrer": with it browsers send "Origin: null" on the page's own form POST,
+        # which Django's CSRF check refuses (403). "same-origin" still keeps the token from
+        # leaving this site in a Referer.
+        response["Referrer-Policy"] = "same-origin"
         response["X-Robots-Tag"] = "noindex"
         return response
 
