@@ -48,7 +48,8 @@ def test_report_previews_a_draft_in_a_sandboxed_frame(editor_client: Client, dra
     response = editor_client.get(report_url(draft))
     assert response.status_code == 200
     page = response.content.decode()
-    assert "<iframe" in page and " sandbox " in page
+    assert "<iframe" in page and 'sandbox="allow-popups allow-popups-to-escape-sandbox"' in page
+    assert "&lt;base target=&quot;_blank&quot;&gt;" in page  # inside the escaped srcdoc
     # The email's HTML sits escaped inside srcdoc; the intro's markup is escaped twice over.
     assert "Archive piece on the pier" in page and "Lifeboat crew rescues two" in page
     assert "&lt;b&gt;" not in page.split("srcdoc=")[0]

@@ -26,6 +26,7 @@ from newsdesk.newsletter.digest_render import digest_html, digest_message_templa
 from newsdesk.newsletter.digest_selectors import digest_counts
 from newsdesk.newsletter.digests import digest_freeze, digest_selection, digest_subject
 from newsdesk.newsletter.models import Delivery, Digest, DigestItem
+from newsdesk.newsletter.outbox_admin import links_in_new_tab
 from newsdesk.newsletter.transports import Job, Outcome, transport_make
 
 EDIT = "newsletter.change_digest"
@@ -51,7 +52,9 @@ def digest_report(request: HttpRequest, pk: int) -> HttpResponse:
         "counts": digest_counts(digest) if digest.status != Digest.Status.DRAFT else None,
         # The email exactly as readers get it, shown in a sandboxed frame (no scripts, no
         # same-origin access), with inert links in place of a reader's own.
-        "preview_html": digest_html(digest, items, personal=False) if items else "",
+        "preview_html": links_in_new_tab(digest_html(digest, items, personal=False))
+        if items
+        else "",
         "can_edit": request.user.has_perm(EDIT),
     }
     return render(request, "newsletter/admin/digest_report.html", context)

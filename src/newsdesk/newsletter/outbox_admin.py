@@ -21,9 +21,16 @@ from newsdesk.newsletter.outbox import OUTBOX_BACKEND, outbox_entries, outbox_en
 
 READ = "newsletter.view_subscriber"
 _HEAD = re.compile(r"<head\b[^>]*>", re.IGNORECASE)
-# The site refuses to be framed (X-Frame-Options: DENY), so a link followed inside the email's
-# frame shows an error; the frame's sandbox lets popups out, so links open in a new tab.
 _NEW_TAB = '<base target="_blank">'
+
+
+def links_in_new_tab(html: str) -> str:
+    """For an email shown in a sandboxed frame: the site refuses to be framed (X-Frame-Options:
+    DENY), so a link followed inside the frame shows an error; the sandbox lets popups out, so
+    links open in a new tab instead."""
+    head = _HEAD.search(html)
+    at = head.end() if head else 0
+    return html[:at] + _NEW_TAB + html[at:]
 
 
 def _outbox_in_use() -> bool:
@@ -50,9 +57,7 @@ def outbox_message(request: HttpRequest, name: str) -> HttpResponse:
         raise Http404
     html = entry.html()
     if html:
-        head = _HEAD.search(html)
-        at = head.end() if head else 0
-        html = html[:at] + _NEW_TAB + html[at:]
+        html = links_in_new_tab(html)
     return render(request, "newsletter/admin/outbox_message.html", {"entry": entry, "html": html})
 
 
