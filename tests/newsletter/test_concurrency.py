@@ -20,9 +20,7 @@ import random
 import re
 import signal
 import socket
-import sqlite3
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -33,12 +31,13 @@ from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
 
-NEWSDESK = Path(sys.executable).with_name("newsdesk")
+from tests.process_database import NEWSDESK, ProcessDatabase, process_database
+
 CLIENTS = 50
 LOAD_SECONDS = 10.0
 START_TIMEOUT = 60.0
@@ -121,87 +120,24 @@ def smtp() -> Iterator[tuple[IndexedMailbox, int]]:
 # --- Database -----------------------------------------------------------------------------------
 
 
-@dataclass
-class ServerDatabase:
-    """Where the server under test keeps its data: a SQLite file or a throwaway PostgreSQL DB."""
-
-    data_dir: Path
-    url: str | None  # None: SQLite in data_dir
-
-    def subscribers(self, domain: str) -> dict[str, list[str]]:
-        """email_key -> statuses of the rows for addresses at ``domain`` (one row each, we hope)."""
-        query = "SELECT email_key, status FROM newsletter_subscriber WHERE email_key LIKE %s"
-        pattern = f"%@{domain}"
-        if self.url is None:
-            with sqlite3.connect(self.data_dir / "newsdesk.sqlite3") as connection:
-                rows = connection.execute(query.replace("%s", "?"), (pattern,)).fetchall()
-            connection.close()
-        else:
-            import psycopg
-
-            with psycopg.connect(self.url) as connection:
-                rows = connection.execute(query, (pattern,)).fetchall()
-        result: dict[str, list[str]] = defaultdict(list)
-        for key, status in rows:
-            result[key].append(status)
-        return dict(result)
-
-
-def _with_database_name(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
+def confirmed_statuses(database: ProcessDatabase, domain: str) -> dict[str, list[str]]:
+    """email_key -> statuses of the rows for addresses at ``domain`` (one row each, we hope)."""
+    rows = database.query(
+        "SELECT email_key, status FROM newsletter_subscriber WHERE email_key LIKE %s",
+        (f"%@{domain}",),
+    )
+    result: dict[str, list[str]] = defaultdict(list)
+    for key, status in rows:
+        result[key].append(status)
+    return dict(result)
 
 
 @pytest.fixture(scope="module")
-def server_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerDatabase]:
+def server_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProcessDatabase]:
     """A migrated database for the servers of this module (migrating takes seconds, so once)."""
     data_dir = tmp_path_factory.mktemp("newsdesk-concurrency")
-    base_url = os.environ.get("DATABASE_URL", "")
-    admin_url = None
-    name = ""
-    if base_url and not base_url.startswith("sqlite"):
-        import psycopg
-
-        # The maintenance database: the one DATABASE_URL names need not exist (pytest-django
-        # makes its own test_ copy of it).
-        admin_url = _with_database_name(base_url, "postgres")
-        name = f"newsdesk_concurrency_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(admin_url, autocommit=True) as connection:
-            connection.execute(f'CREATE DATABASE "{name}"')
-    database = ServerDatabase(
-        data_dir=data_dir, url=_with_database_name(base_url, name) if admin_url else None
-    )
-    try:
-        result = subprocess.run(
-            [str(NEWSDESK), "migrate", "--no-input"],
-            env=_server_env(database, site_url="http://127.0.0.1"),
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
+    with process_database(data_dir, prefix="newsdesk_concurrency") as database:
         yield database
-    finally:
-        if admin_url:
-            import psycopg
-
-            with psycopg.connect(admin_url, autocommit=True) as connection:
-                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _server_env(database: ServerDatabase, *, site_url: str, **extra: str) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("NEWSDESK_", "EMAIL_", "DJANGO_"))
-        and key not in {"DATABASE_URL", "SITE_URL", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"}
-    }
-    env.update(NEWSDESK_DATA_DIR=str(database.data_dir), SITE_URL=site_url, DEBUG="false")
-    if database.url:
-        env["DATABASE_URL"] = database.url
-    env.update(extra)
-    return env
 
 
 # --- Server -------------------------------------------------------------------------------------
@@ -278,15 +214,14 @@ def _wait_until_up(server: Server) -> None:
 
 @pytest.fixture
 def start_server(
-    server_database: ServerDatabase, smtp: tuple[IndexedMailbox, int]
+    server_database: ProcessDatabase, smtp: tuple[IndexedMailbox, int]
 ) -> Iterator[Callable[..., Server]]:
     """Start ``newsdesk serve`` with extra environment; every server started is stopped."""
     started: list[Server] = []
 
     def start(**extra: str) -> Server:
         port = _free_port()
-        env = _server_env(
-            server_database,
+        env = server_database.env(
             site_url=f"http://127.0.0.1:{port}",
             EMAIL_URL=f"smtp://127.0.0.1:{smtp[1]}?timeout=10",
             **extra,
@@ -575,7 +510,7 @@ def _watch(
 def test_fifty_concurrent_readers_sign_up_and_confirm(
     start_server: Callable[..., Server],
     smtp: tuple[IndexedMailbox, int],
-    server_database: ServerDatabase,
+    server_database: ProcessDatabase,
 ) -> None:
     mailbox = smtp[0]
     server = start_server(
@@ -624,7 +559,7 @@ def test_fifty_concurrent_readers_sign_up_and_confirm(
     assert len(log.confirmed) >= CLIENTS // 2, summary
     assert any(kind == "repeat" for kind, _, _ in log.statuses), summary
 
-    rows = server_database.subscribers(domain)
+    rows = confirmed_statuses(server_database, domain)
     # One row per address however many clients signed it up at once, in whatever case.
     assert all(len(statuses) == 1 for statuses in rows.values()), {
         key: statuses for key, statuses in rows.items() if len(statuses) > 1
@@ -654,7 +589,7 @@ def test_fifty_concurrent_readers_sign_up_and_confirm(
 def test_rate_limits_answer_429_under_concurrency(
     start_server: Callable[..., Server],
     smtp: tuple[IndexedMailbox, int],
-    server_database: ServerDatabase,
+    server_database: ProcessDatabase,
 ) -> None:
     """Concurrent hits are all counted: exactly ``limit`` signups per client IP and per address
     get through, the rest are told 429 with Retry-After, and nothing fails."""
@@ -700,5 +635,5 @@ def test_rate_limits_answer_429_under_concurrency(
         for ip in {ip for ip, address, _, _ in results if address != shared}:
             assert passed_per_ip[ip] == per_ip, (ip, passed_per_ip)
         assert passed_shared == per_address
-    assert server_database.subscribers(domain)[shared] == ["pending"]
+    assert confirmed_statuses(server_database, domain)[shared] == ["pending"]
     assert len(mailbox.mails(shared)) == 1

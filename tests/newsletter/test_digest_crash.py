@@ -22,24 +22,22 @@ import os
 import random
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from aiosmtpd.controller import Controller
 
-NEWSDESK = Path(sys.executable).with_name("newsdesk")
+from tests.process_database import NEWSDESK, ProcessDatabase, process_database
+
 READERS = 1000
 CONNECTIONS = 4
 KILLS = 4
@@ -107,11 +105,6 @@ def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def _with_database_name(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
 
 
 # --- The SMTP server ----------------------------------------------------------------------------
@@ -189,69 +182,12 @@ def smtp() -> Iterator[tuple[CountingMailbox, int]]:
 # --- The sender's database ----------------------------------------------------------------------
 
 
-@dataclass
-class SenderDatabase:
-    data_dir: Path
-    url: str | None  # None: SQLite in data_dir
-
-    def env(self, **extra: str) -> dict[str, str]:
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(("NEWSDESK_", "EMAIL_", "DJANGO_"))
-            and key not in {"DATABASE_URL", "SITE_URL", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"}
-        }
-        env.update(NEWSDESK_DATA_DIR=str(self.data_dir), SITE_URL=SITE_URL, DEBUG="false")
-        if self.url:
-            env["DATABASE_URL"] = self.url
-        env.update(extra)
-        return env
-
-    def query(self, sql: str) -> list[tuple[Any, ...]]:
-        if self.url is None:
-            connection = sqlite3.connect(self.data_dir / "newsdesk.sqlite3")
-            try:
-                return connection.execute(sql).fetchall()
-            finally:
-                connection.close()
-        import psycopg
-
-        with psycopg.connect(self.url) as connection:
-            return connection.execute(sql).fetchall()
-
-
 @pytest.fixture
-def database(tmp_path: Path) -> Iterator[SenderDatabase]:
-    base_url = os.environ.get("DATABASE_URL", "")
-    admin_url = None
-    name = ""
-    if base_url and not base_url.startswith("sqlite"):
-        import psycopg
-
-        admin_url = _with_database_name(base_url, "postgres")
-        name = f"newsdesk_crash_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(admin_url, autocommit=True) as connection:
-            connection.execute(f'CREATE DATABASE "{name}"')
+def database(tmp_path: Path) -> Iterator[ProcessDatabase]:
     data_dir = tmp_path / "data"
     data_dir.mkdir()
-    database = SenderDatabase(data_dir, _with_database_name(base_url, name) if admin_url else None)
-    try:
-        result = subprocess.run(
-            [str(NEWSDESK), "migrate", "--no-input"],
-            env=database.env(),
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
+    with process_database(data_dir, prefix="newsdesk_crash") as database:
         yield database
-    finally:
-        if admin_url:
-            import psycopg
-
-            with psycopg.connect(admin_url, autocommit=True) as connection:
-                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
@@ -274,7 +210,7 @@ def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
 
 
 def test_killed_sender_restarted_reaches_everyone_with_duplicates_only_in_flight(
-    database: SenderDatabase,
+    database: ProcessDatabase,
     smtp: tuple[CountingMailbox, int],
     processes: list[subprocess.Popen[bytes]],
     tmp_path: Path,
@@ -282,7 +218,7 @@ def test_killed_sender_restarted_reaches_everyone_with_duplicates_only_in_flight
     mailbox, port = smtp
     setup = subprocess.run(
         [sys.executable, "-c", SETUP, str(READERS)],
-        env=database.env(DJANGO_SETTINGS_MODULE="newsdesk.settings"),
+        env=database.env(site_url=SITE_URL, DJANGO_SETTINGS_MODULE="newsdesk.settings"),
         capture_output=True,
         text=True,
         timeout=120,
@@ -291,7 +227,7 @@ def test_killed_sender_restarted_reaches_everyone_with_duplicates_only_in_flight
     assert setup.returncode == 0, setup.stdout + setup.stderr
     digest_id, date = setup.stdout.split()[-2:]
 
-    sender_env = database.env(EMAIL_URL=f"smtp://127.0.0.1:{port}?timeout=10")
+    sender_env = database.env(site_url=SITE_URL, EMAIL_URL=f"smtp://127.0.0.1:{port}?timeout=10")
     argv = [str(NEWSDESK), "digest", "send", "--date", date, "--connections", str(CONNECTIONS)]
     logs: list[Path] = []
 
