@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from newsdesk.news.models import ArticlePage
 from newsdesk.newsletter.digests import digest_ensure, digest_freeze, send_time
@@ -161,3 +163,27 @@ def test_drafts_are_not_public(client: Client, home: Any) -> None:
 
 def test_the_archive_rejects_writes(client: Client, home: Any) -> None:
     assert client.post("/newsletter/").status_code == 405
+
+
+def test_page_queries_do_not_grow_with_the_stories(
+    client: Client, make_article: Callable[..., ArticlePage], django_assert_max_num_queries: Any
+) -> None:
+    def edition(day: int, stories: int) -> None:
+        for number in range(stories):
+            story(make_article, f"Story {day}-{number}", at(2026, 11, day, 5, number))
+        digest = digest_freeze(
+            digest_ensure(edition=Digest.Edition.DAILY, date=dt.date(2026, 11, day))
+        )
+        Digest.objects.filter(pk=digest.pk).update(status=Digest.Status.SENT)
+
+    edition(23, 1)
+    edition(24, 12)
+    client.get("/newsletter/2026-11-23/")  # warm the per-process caches
+    counts = []
+    for day in (23, 24):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(f"/newsletter/2026-11-{day}/").status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    with django_assert_max_num_queries(counts[0]):
+        client.get("/newsletter/")
