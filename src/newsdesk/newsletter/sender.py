@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -352,7 +352,6 @@ def digest_send(
                 _hand_over(jobs, _STOP, workers)
             for worker in workers:
                 worker.join()
-            close_old_connections()
         if (
             report.deferred == 0
             and not digest.deliveries.filter(status=Delivery.Status.PENDING).exists()

@@ -57,6 +57,9 @@ class Command(BaseCommand):
         tasks = threading.Thread(target=self.tasks_loop, args=(stopping,), daemon=True)
         tasks.start()
         while not stopping.is_set():
+            # A long-running process: drop a connection the database closed or that is too
+            # old, as Django does between requests.
+            close_old_connections()
             self.digest_round()
             deadline = time.monotonic() + interval
             while not stopping.is_set() and time.monotonic() < deadline:
@@ -68,7 +71,6 @@ class Command(BaseCommand):
         self.stdout.write("newsdesk worker: stopped")
 
     def digest_round(self) -> None:
-        close_old_connections()
         digests_freeze_due()
         for digest in digests_sending():
             try:
