@@ -23,6 +23,8 @@ from newsdesk.related.models import ArticleSignature
 SYNC_OVERLAP = timedelta(seconds=30)
 REBUILD_SHARE = 0.2
 STREAM_CHUNK = 2000
+# Beyond this many distinct applied versions, skipping them in SQL makes too long a query.
+MAX_SKIPPED_VERSIONS = 500
 
 _lock = threading.Lock()
 _index: SimilarityIndex | None = None
@@ -84,6 +86,14 @@ def current_index(*, rebuild: bool = False) -> SimilarityIndex:
             _index, _synced_at = _load_all(started), started
             return _index
         changed = ArticleSignature.objects.filter(updated_at__gte=_synced_at - SYNC_OVERLAP)
+        versions = set(_applied.values())
+        if len(versions) <= MAX_SKIPPED_VERSIONS:
+            # Versions already applied are not even read: after a rebuild or an import every
+            # row is in the overlap, and reading them all again on each publish cost 60 ms at
+            # 10,000 articles. A bulk save stamps its rows with one version, so there are few.
+            # (Another transaction stamping a row with the very same microsecond is the
+            # theoretical cost: that row would wait for its next change.)
+            changed = changed.exclude(updated_at__in=versions)
         for row in changed.iterator(chunk_size=STREAM_CHUNK):
             if _applied.get(row.article_id) == row.updated_at:
                 continue
