@@ -187,3 +187,20 @@ def test_page_queries_do_not_grow_with_the_stories(
     assert counts[0] == counts[1]
     with django_assert_max_num_queries(counts[0]):
         client.get("/newsletter/")
+
+
+def test_preview_prints_a_draft_without_freezing_it(
+    make_article: Callable[..., ArticlePage], capsys: Any
+) -> None:
+    story(make_article, "Harbour festival returns", at(2026, 11, 24, 6))
+    call_command("digest", "preview", "--date", "2026-11-24")
+    out = capsys.readouterr().out
+    assert out.startswith("Subject: Today at ") and "Harbour festival returns" in out
+    assert not Digest.objects.exclude(status=Digest.Status.DRAFT).exists()
+
+
+def test_preview_of_an_empty_day_says_so(home: Any) -> None:
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="no stories"):
+        call_command("digest", "preview", "--date", "2026-11-24")

@@ -6,8 +6,13 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from newsdesk.newsletter.digest_render import digest_text, items_for_topics
-from newsdesk.newsletter.digests import digest_ensure, digest_freeze
+from newsdesk.newsletter.digest_render import digest_text
+from newsdesk.newsletter.digests import (
+    digest_ensure,
+    digest_freeze,
+    digest_selection,
+    digest_subject,
+)
 from newsdesk.newsletter.models import Digest
 from newsdesk.newsletter.schedule import digests_freeze_due, digests_sending
 from newsdesk.newsletter.sender import SendReport, digest_send
@@ -32,7 +37,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         actions = parser.add_subparsers(dest="action", required=True)
         send = actions.add_parser("send", help="Send the due digest (or the one for --date).")
-        preview = actions.add_parser("preview", help="Print the plain-text digest for --date.")
+        preview = actions.add_parser(
+            "preview",
+            help="Print the plain-text digest for --date: as sent, or for a draft as it would "
+            "be sent now (freezes nothing).",
+        )
         for sub in (send, preview):
             sub.add_argument("--date", help="The edition's date, YYYY-MM-DD (default: today).")
             sub.add_argument(
@@ -58,11 +67,22 @@ class Command(BaseCommand):
         return digest_freeze(digest_ensure(edition=Digest.Edition(options["edition"]), date=date))
 
     def _preview(self, options: dict[str, Any]) -> None:
-        digest = self._digest_for(options)
-        if digest.status == Digest.Status.SKIPPED:
-            raise CommandError(f"{digest}: no new stories, so no digest.")
-        self.stdout.write(f"Subject: {digest.subject}\n")
-        self.stdout.write(digest_text(digest, items_for_topics(list(digest.items.all()), None)))
+        """The edition as it went out, or for a draft as it would go out now; freezes nothing."""
+        date = _date(options["date"]) if options["date"] else timezone.localdate()
+        edition = Digest.Edition(options["edition"])
+        digest = Digest.objects.filter(edition=edition, date=date).first() or Digest(
+            edition=edition, date=date
+        )
+        if digest.status == Digest.Status.DRAFT:
+            items = digest_selection(digest)
+            subject = digest_subject(digest, items) if items else ""
+        else:
+            items, subject = list(digest.items.order_by("position")), digest.subject
+        if not items:
+            raise CommandError(f"{digest}: no stories, so no digest.")
+        digest.subject = subject
+        self.stdout.write(f"Subject: {subject}\n")
+        self.stdout.write(digest_text(digest, items))
 
     def _send(self, options: dict[str, Any]) -> None:
         connections = options["connections"]
