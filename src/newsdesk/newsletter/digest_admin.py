@@ -24,7 +24,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 from newsdesk.newsletter.addresses import InvalidAddress, address_parse
 from newsdesk.newsletter.digest_render import digest_html, digest_message_template
 from newsdesk.newsletter.digest_selectors import digest_counts
-from newsdesk.newsletter.digests import digest_freeze, digest_selection, digest_subject
+from newsdesk.newsletter.digests import digest_contents, digest_freeze
 from newsdesk.newsletter.models import Delivery, Digest, DigestItem
 from newsdesk.newsletter.outbox_admin import links_in_new_tab
 from newsdesk.newsletter.transports import Job, Outcome, transport_make
@@ -33,13 +33,9 @@ EDIT = "newsletter.change_digest"
 
 
 def _items(digest: Digest) -> list[DigestItem]:
-    """The frozen stories, or for a draft the stories it would carry if frozen now."""
-    if digest.status == Digest.Status.DRAFT:
-        items = digest_selection(digest)
-        if items:
-            digest.subject = digest_subject(digest, items)
-        return items
-    return list(digest.items.order_by("position"))
+    """The stories, with ``digest.subject`` set for a draft as if it were frozen now."""
+    items, digest.subject = digest_contents(digest)
+    return items
 
 
 @require_safe

@@ -100,6 +100,14 @@ def digest_selection(digest: Digest) -> list[DigestItem]:
     ]
 
 
+def digest_contents(digest: Digest) -> tuple[list[DigestItem], str]:
+    """Stories and subject: as frozen, or for a draft as they would be if frozen now."""
+    if digest.status != Digest.Status.DRAFT:
+        return list(digest.items.order_by("position")), digest.subject
+    items = digest_selection(digest)
+    return items, digest_subject(digest, items) if items else ""
+
+
 def digest_freeze(digest: Digest, *, now: dt.datetime | None = None) -> Digest:
     """Fix the stories and subject of a draft digest; mark it sending, or skipped if empty.
 

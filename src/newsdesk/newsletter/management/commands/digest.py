@@ -7,12 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from newsdesk.newsletter.digest_render import digest_text
-from newsdesk.newsletter.digests import (
-    digest_ensure,
-    digest_freeze,
-    digest_selection,
-    digest_subject,
-)
+from newsdesk.newsletter.digests import digest_contents, digest_ensure, digest_freeze
 from newsdesk.newsletter.models import Digest
 from newsdesk.newsletter.schedule import digests_freeze_due, digests_sending
 from newsdesk.newsletter.sender import SendReport, digest_send
@@ -73,11 +68,7 @@ class Command(BaseCommand):
         digest = Digest.objects.filter(edition=edition, date=date).first() or Digest(
             edition=edition, date=date
         )
-        if digest.status == Digest.Status.DRAFT:
-            items = digest_selection(digest)
-            subject = digest_subject(digest, items) if items else ""
-        else:
-            items, subject = list(digest.items.order_by("position")), digest.subject
+        items, subject = digest_contents(digest)
         if not items:
             raise CommandError(f"{digest}: no stories, so no digest.")
         digest.subject = subject
