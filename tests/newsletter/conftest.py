@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
@@ -63,28 +64,26 @@ class Mailbox:
         return [item for item in self.received if address in item.rcpt_tos]
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def smtp_server() -> Iterator[tuple[Mailbox, int]]:
-    mailbox = Mailbox()
-    port = _free_port()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+@contextmanager
+def smtp_server_running(handler: Any) -> Iterator[int]:
+    """An aiosmtpd server with ``handler`` on a free loopback port, stopped afterwards."""
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        yield mailbox, port
+        yield port
     finally:
         controller.stop()
 
 
-@pytest.fixture
-def mailbox(smtp_server: tuple[Mailbox, int], settings: Any) -> Mailbox:
-    """Django's SMTP backend pointed at the in-process server; the mailbox starts empty."""
-    box, port = smtp_server
+def use_smtp_server(settings: Any, port: int) -> None:
+    """Django's SMTP backend pointed at a server on this machine, without TLS or login."""
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
     settings.EMAIL_PORT = port
@@ -93,6 +92,20 @@ def mailbox(smtp_server: tuple[Mailbox, int], settings: Any) -> Mailbox:
     settings.EMAIL_USE_TLS = False
     settings.EMAIL_USE_SSL = False
     settings.EMAIL_TIMEOUT = 10
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[tuple[Mailbox, int]]:
+    mailbox = Mailbox()
+    with smtp_server_running(mailbox) as port:
+        yield mailbox, port
+
+
+@pytest.fixture
+def mailbox(smtp_server: tuple[Mailbox, int], settings: Any) -> Mailbox:
+    """Django's SMTP backend pointed at the in-process server; the mailbox starts empty."""
+    box, port = smtp_server
+    use_smtp_server(settings, port)
     box.clear()
     return box
 

@@ -19,7 +19,6 @@ import os
 import random
 import re
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -34,8 +33,8 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import pytest
-from aiosmtpd.controller import Controller
 
+from tests.newsletter.conftest import free_port, smtp_server_running
 from tests.process_database import NEWSDESK, ProcessDatabase, process_database
 
 CLIENTS = 50
@@ -51,12 +50,6 @@ SERVE_SIZE = ("--workers", "2", "--threads", "4")
 LIMIT_WINDOW_SECONDS = 3600  # newsdesk.newsletter.views.LIMIT_WINDOW
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 CONFIRM_LINK = re.compile(r"https?://[^\s<>\"]+/newsletter/confirm/[^\s<>\"]+")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # --- Mail ---------------------------------------------------------------------------------------
@@ -108,13 +101,8 @@ class IndexedMailbox:
 @pytest.fixture
 def smtp() -> Iterator[tuple[IndexedMailbox, int]]:
     mailbox = IndexedMailbox()
-    port = _free_port()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with smtp_server_running(mailbox) as port:
         yield mailbox, port
-    finally:
-        controller.stop()
 
 
 # --- Database -----------------------------------------------------------------------------------
@@ -220,7 +208,7 @@ def start_server(
     started: list[Server] = []
 
     def start(**extra: str) -> Server:
-        port = _free_port()
+        port = free_port()
         env = server_database.env(
             site_url=f"http://127.0.0.1:{port}",
             EMAIL_URL=f"smtp://127.0.0.1:{smtp[1]}?timeout=10",

@@ -21,7 +21,6 @@ import asyncio
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -34,8 +33,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
+from tests.newsletter.conftest import smtp_server_running
 from tests.process_database import NEWSDESK, ProcessDatabase, process_database
 
 READERS = 1000
@@ -101,12 +100,6 @@ print(digest.pk, digest.date.isoformat())
 """
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 # --- The SMTP server ----------------------------------------------------------------------------
 
 
@@ -170,13 +163,8 @@ class CountingMailbox:
 @pytest.fixture
 def smtp() -> Iterator[tuple[CountingMailbox, int]]:
     mailbox = CountingMailbox(delay=SERVER_DELAY)
-    port = _free_port()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with smtp_server_running(mailbox) as port:
         yield mailbox, port
-    finally:
-        controller.stop()
 
 
 # --- The sender's database ----------------------------------------------------------------------

@@ -11,14 +11,13 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.utils import timezone
 
 from newsdesk.news.models import ArticlePage
 from newsdesk.newsletter.digests import digest_ensure, digest_freeze
 from newsdesk.newsletter.models import Delivery, Digest, Subscriber
 from newsdesk.newsletter.sender import MAX_ATTEMPTS, digest_send
-from tests.newsletter.conftest import _free_port
+from tests.newsletter.conftest import free_port, smtp_server_running, use_smtp_server
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -52,17 +51,9 @@ class ScriptedServer:
 @pytest.fixture
 def server(settings: Any) -> Iterator[ScriptedServer]:
     handler = ScriptedServer()
-    port = _free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    try:
+    with smtp_server_running(handler) as port:
+        use_smtp_server(settings, port)
         yield handler
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
@@ -135,9 +126,7 @@ def test_endless_deferral_leaves_the_reader_pending_for_the_next_run(
 
 
 def test_a_server_that_is_down_defers_everyone(digest: Digest, settings: Any) -> None:
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", _free_port()  # nobody listens
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    use_smtp_server(settings, free_port())  # nobody listens there
     reader("ann@example.org")
     report = digest_send(digest, connections=1, sleep=lambda _: None)
     assert report.deferred == 1
