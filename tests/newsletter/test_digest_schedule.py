@@ -204,3 +204,29 @@ def test_preview_of_an_empty_day_says_so(home: Any) -> None:
 
     with pytest.raises(CommandError, match="no stories"):
         call_command("digest", "preview", "--date", "2026-11-24")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["send", "--connections", "0"], "between 1 and 64"),
+        (["send", "--connections", "65"], "between 1 and 64"),
+        (["send", "--date", "2026-02-30"], "YYYY-MM-DD"),
+        (["preview", "--date", "2026-11-24\nX"], "YYYY-MM-DD"),
+    ],
+)
+def test_digest_command_rejects_bad_arguments(
+    home: Any, arguments: list[str], message: str
+) -> None:
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match=message):
+        call_command("digest", *arguments)
+    assert not Digest.objects.exists()
+
+
+def test_digest_command_rejects_an_unknown_edition(home: Any) -> None:
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="invalid choice"):
+        call_command("digest", "send", "--edition", "hourly")
