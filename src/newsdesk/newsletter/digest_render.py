@@ -20,6 +20,9 @@ from newsdesk.newsletter.models import Digest, DigestItem
 # Media queries (dark mode, small screens) cannot be inlined; keep_at_rules leaves them in a
 # <style> element for the clients that honour it. Nothing is fetched from the network.
 _INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
+# Only the first stories a reader sees show their picture: a picture per story would make a
+# 30-story email long to scroll and heavy to load on a phone.
+LEAD_IMAGES = 3
 
 
 def digest_web_url(digest: Digest) -> str:
@@ -53,6 +56,7 @@ def _context(digest: Digest, items: list[DigestItem], personal: bool) -> dict[st
         "digest": digest,
         "items": items,
         "picked_count": sum(1 for item in items if item.picked),
+        "lead_images": LEAD_IMAGES,
         "subject": digest.subject,
         "site_name": settings.SITE_NAME,
         "site_url": settings.SITE_URL,

@@ -185,6 +185,10 @@ class DigestItem(models.Model):
     topic_ids = models.JSONField(default=list)
     topic_names = models.CharField(max_length=255, blank=True)
     first_published_at = models.DateTimeField(null=True)
+    # The featured image as sent: an absolute rendition URL and its alt text ("" when the
+    # article has no image, or its file could not be read at the freeze).
+    image_url = models.URLField(max_length=500, blank=True)
+    image_alt = models.CharField(max_length=250, blank=True)
 
     class Meta:
         ordering = ["digest", "position"]

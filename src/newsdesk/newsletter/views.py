@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from newsdesk.newsletter import digest_selectors, services
 from newsdesk.newsletter.addresses import InvalidAddress
+from newsdesk.newsletter.digest_render import LEAD_IMAGES
 from newsdesk.newsletter.forms import (
     HEADLINE,
     HONEYPOT,
@@ -202,5 +203,6 @@ def digest_page(request: HttpRequest, date: dt.date, edition: str) -> HttpRespon
             "digest": digest,
             "items": items,
             "picked_count": sum(1 for item in items if item.picked),
+            "lead_images": LEAD_IMAGES,
         },
     )
