@@ -131,7 +131,7 @@ def test_related_stories_never_show_hidden_articles(client: Client, newsroom: Ne
     assert section_links(document, "related-heading") == [newsroom.visible_too.title]
 
 
-@pytest.mark.parametrize("kind", ["draft", "unpublished", "scheduled"])
+@pytest.mark.parametrize("kind", ["draft", "unpublished", "scheduled", "future-dated"])
 def test_unpublished_article_pages_are_not_served(
     client: Client, newsroom: Newsroom, kind: str
 ) -> None:

@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from newsdesk.news.models import ArticlePage, HomePage
 from tests.helpers import bulk_publish_articles, card_titles, parse_html, section_links
@@ -157,6 +158,27 @@ def test_article_page_without_related_stories_says_so(client: Client, article: A
 
 
 # --- Topic and author pages ----------------------------------------------------------------------
+
+
+def test_a_future_dated_article_answers_404_until_its_date_but_previews(
+    client: Client, make_article: MakeArticle
+) -> None:
+    article = make_article("Budget vote tomorrow", age=timedelta(hours=2))
+    assert client.get(article.url).status_code == 200
+    # Live, but an editor moved its date to tomorrow: not published() yet.
+    ArticlePage.objects.filter(pk=article.pk).update(
+        first_published_at=timezone.now() + timedelta(days=1)
+    )
+    assert client.get(article.url).status_code == 404
+    # The editor's preview still shows it.
+    preview = ArticlePage.objects.get(pk=article.pk).make_preview_request()
+    assert preview.status_code == 200
+    assert "Budget vote tomorrow" in preview.content.decode()
+    # Once the date has come it is served again.
+    ArticlePage.objects.filter(pk=article.pk).update(
+        first_published_at=timezone.now() - timedelta(minutes=1)
+    )
+    assert client.get(article.url).status_code == 200
 
 
 def test_topic_page_lists_its_articles(client: Client, make_article: MakeArticle) -> None:

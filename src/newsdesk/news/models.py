@@ -184,6 +184,14 @@ class ArticlePage(Page):
             return []
         return super().get_sitemap_urls(request)
 
+    def serve(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        # Wagtail serves every live page; a live article dated in the future is not published()
+        # yet, so its address answers 404 until its date, like every list that leaves it out.
+        # Editors' previews go through here too and must still show it.
+        if not is_due(self.first_published_at) and not getattr(request, "is_preview", False):
+            raise Http404
+        return super().serve(request, *args, **kwargs)
+
     def get_view_restrictions(self) -> Any:
         """Wagtail checks these on every view with two queries; the restricted subtrees are
         cached, so an article outside all of them needs none."""
