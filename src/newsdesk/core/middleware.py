@@ -53,8 +53,10 @@ class CachedSiteMiddleware:
 
         from newsdesk.news.versioning import cached
 
-        host = request._get_raw_host()  # what Wagtail itself matches on
+        # Django's private _get_raw_host, on purpose: it is what Wagtail itself matches on.
+        host = request._get_raw_host()  # type: ignore[attr-defined]
         site = cached(f"site:{host}:{request.get_port()}", lambda: Site._find_for_request(request))
         if site is not None:
-            request._wagtail_site = site
+            # Where Site.find_for_request looks first; HttpRequest's stubs do not know it.
+            request._wagtail_site = site  # type: ignore[attr-defined]
         return self.get_response(request)

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, SyndicationFeed
 
 from newsdesk.news.models import ArticlePage, Topic
 from newsdesk.news.rendering import excerpt
@@ -19,7 +19,8 @@ FEED_SIZE = 30
 
 
 class SiteRssFeed(Feed):
-    feed_type = Rss201rev2Feed
+    # Feed's own type, so the Atom subclass may set another generator.
+    feed_type: type[SyndicationFeed] = Rss201rev2Feed
     feed_path = "rss"
 
     def get_object(self, request: HttpRequest, slug: str | None = None) -> Topic | None:

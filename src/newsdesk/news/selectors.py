@@ -49,7 +49,8 @@ def _page_of(queryset: ArticleQuerySet, number: str | int | None, key: str) -> P
 def _tagged(through: type[models.Model], column: str, value: int) -> Exists:
     # EXISTS rather than a join: newest-first pages then walk the date index and stop after one
     # page of matches, instead of sorting every tagged article.
-    return Exists(through.objects.filter(articlepage_id=OuterRef("pk"), **{column: value}))
+    # _default_manager: a bare model class is typed without ``objects`` (it is the same manager).
+    return Exists(through._default_manager.filter(articlepage_id=OuterRef("pk"), **{column: value}))
 
 
 def article_page_of(number: str | int | None) -> PaginatorPage:

@@ -13,7 +13,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email import message_from_bytes, policy
-from email.message import EmailMessage
+from email.generator import BytesGenerator
+from email.message import EmailMessage, Message
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,17 @@ def outbox_directory() -> Path:
     return Path(settings.EMAIL_FILE_PATH)
 
 
+def _as_bytes(message: Message) -> bytes:
+    """The message with CRLF line ends, as Django's own ``as_bytes`` (no ``>From`` mangling).
+
+    Flattened here rather than by ``as_bytes(linesep=...)``: Django 5.2's messages take
+    ``linesep``, the standard library's (which Django 6's are) take a ``policy`` instead.
+    """
+    buffer = BytesIO()
+    BytesGenerator(buffer, mangle_from_=False).flatten(message, linesep="\r\n")
+    return buffer.getvalue()
+
+
 class OutboxBackend(BaseEmailBackend):
     def __init__(self, file_path: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -41,7 +54,7 @@ class OutboxBackend(BaseEmailBackend):
         for message in email_messages:
             name = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.eml"
             temporary = self.directory / f".{name}.tmp"
-            temporary.write_bytes(message.message().as_bytes(linesep="\r\n"))
+            temporary.write_bytes(_as_bytes(message.message()))
             # Renamed into place whole, so a reader never sees half a message.
             os.replace(temporary, self.directory / name)
         return len(email_messages)

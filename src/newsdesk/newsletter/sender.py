@@ -27,6 +27,7 @@ from urllib.parse import quote, urlsplit
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import Field
 from django.urls import reverse
 from django.utils import timezone
 
@@ -218,7 +219,11 @@ def _record_sql() -> dict[Outcome, str]:
     meta = Delivery._meta
 
     def column(name: str) -> str:
-        return quote(meta.get_field(name).column)
+        field = meta.get_field(name)
+        # Only concrete fields are named here (not relations seen from the other side), and a
+        # concrete field always has a column.
+        assert isinstance(field, Field) and field.column is not None, name
+        return quote(field.column)
 
     attempts = f"{column('attempts')} = {column('attempts')} + 1"
     where = f"WHERE {column('id')} = %s AND {column('status')} = %s"
@@ -241,7 +246,7 @@ def _record(job: Job, outcome: Outcome, detail: str) -> None:
     pending = (job.delivery_id, Delivery.Status.PENDING.value)
     if outcome is Outcome.SENT:
         sent_at = connection.ops.adapt_datetimefield_value(timezone.now())
-        params: tuple[object, ...] = (Delivery.Status.SENT.value, sent_at, "", *pending)
+        params: tuple[str | int | None, ...] = (Delivery.Status.SENT.value, sent_at, "", *pending)
     elif outcome is Outcome.PERMANENT:
         params = (Delivery.Status.FAILED.value, detail, *pending)
     else:

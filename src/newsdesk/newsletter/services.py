@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterable
 from datetime import timedelta
 from enum import Enum
+from typing import NotRequired, TypedDict, Unpack
 
 from django.db import transaction
 from django.utils import timezone
@@ -85,7 +86,17 @@ def subscriber_signup(
         )
 
 
-def _email_queue(**arguments: object) -> None:
+class _EmailArguments(TypedDict):
+    """The keyword arguments of ``send_subscriber_email``; the optional ones are left out, not
+    sent as None, when a kind of email has no use for them."""
+
+    subscriber_id: int
+    kind: str
+    claimed_at: NotRequired[str | None]
+    previous_sent_at: NotRequired[str | None]
+
+
+def _email_queue(**arguments: Unpack[_EmailArguments]) -> None:
     """Queue the email after the subscriber's row is written.
 
     No on_commit needed: the immediate backend runs the task on this connection, which sees the

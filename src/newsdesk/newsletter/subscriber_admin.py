@@ -16,6 +16,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
@@ -78,7 +79,7 @@ class SubscriberImportView(WagtailAdminTemplateMixin, FormView):
     page_title = "Import subscribers"
     header_icon = "upload"
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.has_perm(IMPORT_PERMISSION):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
@@ -161,7 +162,7 @@ def _import_urls() -> list[Any]:
 class SubscriberIndexView(IndexView):
     """The listing, plus "Export CSV" (of what the listing shows) and "Import CSV" buttons."""
 
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if request.GET.get("export") == "csv":
             # Before the listing builds its page: the export must not load every row at once.
             return export_response(self.get_queryset())

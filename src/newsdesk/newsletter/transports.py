@@ -13,12 +13,15 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from email.utils import parseaddr
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 
 from newsdesk.newsletter.mime import MessageTemplate
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
 
 SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 
@@ -59,24 +62,25 @@ def _classify(code: int, message: bytes | str) -> Result:
     return Result(outcome, _reply(code, message))
 
 
-class _QuickData:
+class _QuickData(smtplib.SMTP):
     """``smtplib.SMTP.data`` without its dot-stuffing regex when no line starts with a dot.
 
     ``smtplib`` runs ``re.sub`` over every message to double leading dots, which cost an eighth
     of the sender's CPU on a 25 KB digest; a ``find`` for a dot after a newline is far cheaper
     and almost always says there is nothing to do. Otherwise the standard method runs as is.
+    A subclass of ``SMTP`` only to be typed as one: it is mixed in ahead of ``SMTP`` or
+    ``SMTP_SSL``, whose ``data`` ``super()`` then reaches.
     """
 
-    def data(self, msg: bytes | str) -> tuple[int, bytes]:
+    def data(self, msg: ReadableBuffer | str) -> tuple[int, bytes]:
         if not isinstance(msg, bytes) or msg.startswith(b".") or b"\n." in msg:
-            return super().data(msg)  # type: ignore[misc]
-        smtp: smtplib.SMTP = self  # type: ignore[assignment]
-        smtp.putcmd("data")
-        code, reply = smtp.getreply()
+            return super().data(msg)
+        self.putcmd("data")
+        code, reply = self.getreply()
         if code != 354:
             raise smtplib.SMTPDataError(code, reply)
-        smtp.send(msg + (b".\r\n" if msg.endswith(b"\r\n") else b"\r\n.\r\n"))
-        return smtp.getreply()
+        self.send(msg + (b".\r\n" if msg.endswith(b"\r\n") else b"\r\n.\r\n"))
+        return self.getreply()
 
 
 class _Smtp(_QuickData, smtplib.SMTP):

@@ -81,7 +81,9 @@ def current_index(*, rebuild: bool = False) -> SimilarityIndex:
     global _index, _synced_at
     with _lock:
         started = timezone.now()
-        if _index is None or rebuild:
+        # Both are set together and cleared together; without a last look to read changes
+        # since, the only safe index is a fresh one.
+        if _index is None or _synced_at is None or rebuild:
             _index = None  # the old index goes first: two at once would double the peak
             _index, _synced_at = _load_all(started), started
             return _index

@@ -347,10 +347,10 @@ def related_rebuild(*, progress: Callable[[int, int], None] | None = None, batch
     with transaction.atomic():
         ArticleSignature.objects.update(active=False, updated_at=timezone.now())
         with _pool(workers) as pool:
-            while chunk := [_fields(article) for article in islice(articles, batch)]:
-                rows = list(pool.map(_signature_row, chunk, chunksize=50))
-                _signatures_save(rows)
-                ids.extend(row[0] for row in rows)
+            while article_fields := [_fields(article) for article in islice(articles, batch)]:
+                signature_rows = list(pool.map(_signature_row, article_fields, chunksize=50))
+                _signatures_save(signature_rows)
+                ids.extend(row[0] for row in signature_rows)
     # Built before the pool forks, so every worker ranks against this same index.
     registry.current_index(rebuild=True)
     chunks = [ids[start : start + batch] for start in range(0, len(ids), batch)]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 import zlib
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -66,7 +66,8 @@ class Signature:
 def signature(
     *, title: str, dek: str, body: str, topics: Iterable[str] = (), authors: Iterable[str] = ()
 ) -> Signature:
-    counts: Counter[str] = Counter()
+    # Field weights are fractional, so a float per word (a Counter holds ints).
+    counts: defaultdict[str, float] = defaultdict(float)
     for field, text in (("title", title), ("dek", dek), ("body", body)):
         weight = FIELD_WEIGHTS[field]
         for word in words(text):
