@@ -21,3 +21,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # A process re-reads the publication version every few seconds; in tests that would add a query
 # at random moments. Tests that need the re-read move the clock themselves.
 NEWSDESK_VERSION_CHECK_SECONDS = 3600
+# Rate limits count in the database unless a test asks for Redis (the ``limiter`` and
+# ``redis_url`` fixtures in tests/newsletter/conftest.py), whatever the environment says.
+REDIS_URL = ""

@@ -82,6 +82,19 @@ def env_url(name: str, default: str) -> str:
     return raw.rstrip("/")
 
 
+def env_redis_url(name: str) -> str:
+    """A Redis address (redis://, rediss:// or unix://), or "" when unset: Redis is optional."""
+    raw = env_str(name, "").strip()
+    if not raw:
+        return ""
+    parts = urlsplit(raw)
+    if parts.scheme not in {"redis", "rediss", "unix"} or not (parts.netloc or parts.path):
+        raise ImproperlyConfigured(
+            f"{name}: expected redis://host:port/db, rediss://… or unix:///path, got {raw!r}"
+        )
+    return raw
+
+
 def env_time_zone(name: str, default: str) -> str:
     raw = os.environ.get(name, default).strip()
     try:

@@ -14,6 +14,7 @@ from newsdesk.env import (
     env_choice,
     env_int,
     env_list,
+    env_redis_url,
     env_str,
     env_time_zone,
     env_url,
@@ -172,6 +173,9 @@ SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if _https else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = _https
 # The header alone submits nothing; it allows an operator to apply for the browser preload list.
 SECURE_HSTS_PRELOAD = _https and env_bool("SECURE_HSTS_PRELOAD", True)
+# Rate limits are counted in Redis when REDIS_URL is set (shared by every process and machine,
+# and no write to the site's database per signup), else in the database.
+REDIS_URL = env_redis_url("REDIS_URL")
 _proxy_count = env_int("NEWSDESK_TRUSTED_PROXIES", 0, maximum=10)
 NEWSDESK_TRUSTED_PROXIES = _proxy_count
 if _proxy_count:

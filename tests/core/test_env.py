@@ -168,3 +168,27 @@ def test_an_empty_secret_key_file_is_reported(tmp_path: Path) -> None:
     (tmp_path / "secret_key").write_text("")
     with pytest.raises(ImproperlyConfigured, match="is empty; delete it or set SECRET_KEY"):
         env.secret_key(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["redis://127.0.0.1:6379/0", "rediss://user:pw@cache.example.org:6380/1", "unix:///run/r.sock"],
+)
+def test_env_redis_url_accepts_redis_addresses(monkeypatch: pytest.MonkeyPatch, raw: str) -> None:
+    monkeypatch.setenv(VAR, raw)
+    assert env.env_redis_url(VAR) == raw
+
+
+def test_env_redis_url_is_optional(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert env.env_redis_url(VAR) == ""
+    monkeypatch.setenv(VAR, "  ")
+    assert env.env_redis_url(VAR) == ""
+
+
+@pytest.mark.parametrize(
+    "raw", ["127.0.0.1:6379", "http://127.0.0.1:6379", "redis://", "memcached://x", "redis"]
+)
+def test_env_redis_url_refuses_other_values(monkeypatch: pytest.MonkeyPatch, raw: str) -> None:
+    monkeypatch.setenv(VAR, raw)
+    with pytest.raises(ImproperlyConfigured, match=VAR):
+        env.env_redis_url(VAR)

@@ -140,7 +140,9 @@ def test_oversized_fields_get_a_clear_400(
     assert mailbox.received == []
 
 
-def test_per_ip_limit_answers_429(client: Client, mailbox: Mailbox, settings: Any) -> None:
+def test_per_ip_limit_answers_429(
+    client: Client, mailbox: Mailbox, settings: Any, limiter: str
+) -> None:
     settings.NEWSDESK_SIGNUP_LIMIT_PER_IP = 3
     for n in range(3):
         assert signup(client, f"reader{n}@example.org").status_code == 302

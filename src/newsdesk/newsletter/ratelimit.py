@@ -1,9 +1,11 @@
-"""Rate limits in the database (no Redis needed), and the client IP they are keyed on."""
+"""Rate limits (counted in Redis when REDIS_URL is set, else in the database), and the client IP
+they are keyed on."""
 
 from __future__ import annotations
 
 import hashlib
 import ipaddress
+import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -11,11 +13,15 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
+from redis import RedisError
 
 from newsdesk.newsletter.models import RateLimitBucket
+from newsdesk.newsletter.ratelimit_redis import redis_count
 
 # Buckets older than this are deleted as new ones are made; no limit uses a longer window.
 RETENTION = timedelta(days=2)
+
+logger = logging.getLogger(__name__)
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -64,13 +70,32 @@ def _window_start(now: datetime, window: timedelta) -> datetime:
 def ratelimit_hit(*, key: str, limit: int, window: timedelta) -> bool:
     """Count one hit for ``key`` in the current fixed window; True while within ``limit``.
 
-    The increment is a single UPDATE (``count = count + 1``), so concurrent hits never lose a
-    count; two first hits racing to create the bucket meet the unique constraint, and the loser
-    increments the winner's row.
+    Counted in Redis when REDIS_URL is set; if Redis cannot answer, in the database, so that a
+    Redis outage neither blocks signups nor lifts the limits.
     """
+    # Keys hold addresses and IPs: only a keyed hash of them is stored, in either place.
     digest = hashlib.sha256(f"{settings.SECRET_KEY}:{key}".encode()).hexdigest()
     now = timezone.now()
     start = _window_start(now, window)
+    if settings.REDIS_URL:
+        try:
+            count = redis_count(
+                url=settings.REDIS_URL,
+                key=digest,
+                window_start=int(start.timestamp()),
+                window_seconds=int(window.total_seconds()),
+            )
+        except RedisError as exc:
+            logger.warning("rate limit: Redis unavailable (%s); counting in the database", exc)
+        else:
+            return count <= limit
+    return _database_count(digest, start, now) <= limit
+
+
+def _database_count(digest: str, start: datetime, now: datetime) -> int:
+    """The increment is a single UPDATE (``count = count + 1``), so concurrent hits never lose a
+    count; two first hits racing to create the bucket meet the unique constraint, and the loser
+    increments the winner's row."""
     buckets = RateLimitBucket.objects.filter(key=digest, window_start=start)
     with transaction.atomic():
         if not buckets.update(count=F("count") + 1):
@@ -81,5 +106,4 @@ def ratelimit_hit(*, key: str, limit: int, window: timedelta) -> bool:
                 buckets.update(count=F("count") + 1)
             else:
                 RateLimitBucket.objects.filter(window_start__lt=now - RETENTION).delete()
-        count = buckets.values_list("count", flat=True).get()
-    return count <= limit
+        return buckets.values_list("count", flat=True).get()
