@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from newsdesk.importers.jsonl import parse_record
+from newsdesk.news.indexing import indexing_deferred
 from newsdesk.news.models import ArticlePage, Topic
 from newsdesk.news.services import article_save, home_page_ensure
 from newsdesk.newsletter.digests import digest_ensure, send_time
@@ -42,7 +43,7 @@ def demo_content_load() -> int:
     """Load the sample articles once; dates are relative to the first load. Returns how many."""
     if ArticlePage.objects.filter(import_source=DEMO_SOURCE).exists():
         return 0
-    with refresh_deferred(), transaction.atomic():
+    with refresh_deferred(), transaction.atomic(), indexing_deferred():
         return _demo_articles_save()
 
 

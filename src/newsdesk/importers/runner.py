@@ -17,6 +17,7 @@ from newsdesk.importers.base import ImportFailure, ParsedFile
 from newsdesk.importers.jsonl import parse_jsonl
 from newsdesk.importers.markdown import parse_markdown
 from newsdesk.importers.plaintext import parse_plaintext
+from newsdesk.news.indexing import indexing_deferred
 from newsdesk.news.services import SaveResult, article_save, home_page_ensure
 from newsdesk.related.triggers import refresh_deferred
 
@@ -103,7 +104,7 @@ def import_paths(
     """Import the files; raises ``ImportFailure`` before writing anything if one is malformed."""
     parsed = parse_files(paths)
     report = ImportReport(files=len(parsed))
-    with refresh_deferred(), transaction.atomic():
+    with refresh_deferred(), transaction.atomic(), indexing_deferred():
         home = home_page_ensure()
         for parsed_file in parsed:
             for data in parsed_file.articles:

@@ -7,6 +7,7 @@ class NewsConfig(AppConfig):
     verbose_name = "News"
 
     def ready(self) -> None:
-        from newsdesk.news import invalidation
+        from newsdesk.news import indexing, invalidation
 
         invalidation.connect()
+        indexing.connect()

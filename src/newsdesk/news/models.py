@@ -153,6 +153,9 @@ class ArticlePage(Page):
         index.RelatedFields("topics", [index.SearchField("name")]),
         index.RelatedFields("authors", [index.SearchField("name")]),
     ]
+    # newsdesk.news.indexing connects the search index's receivers itself, so that a batch
+    # (an import) can index each article once instead of after every save.
+    search_auto_update = False
     parent_page_types = ["news.HomePage"]
     subpage_types: list[str] = []
 
