@@ -12,6 +12,7 @@ from django.test.utils import override_settings
 
 from newsdesk.core.demo import ADMIN_USERNAME, demo_admin_ensure, demo_content_load
 from newsdesk.news.models import ArticlePage, Author, Topic
+from tests.helpers import parse_html
 
 
 def test_demo_content_is_a_publication_and_loads_once(client: Client, db: None) -> None:
@@ -30,6 +31,22 @@ def test_demo_content_is_a_publication_and_loads_once(client: Client, db: None) 
     # And the site shows it.
     assert client.get("/").status_code == 200
     assert client.get(published.first().url).status_code == 200
+
+
+def test_demo_articles_have_a_drawn_picture_with_alt_text(client: Client, db: None) -> None:
+    demo_content_load()
+    articles = list(ArticlePage.objects.published().select_related("featured_image"))
+    assert all(article.featured_image for article in articles)
+    # One illustration per topic, made once and shared, each a real 16:9 image.
+    images = {article.featured_image for article in articles}
+    assert 5 <= len(images) <= Topic.objects.count()
+    assert all((image.width, image.height) == (1600, 900) for image in images)
+    article = articles[0]
+    document = parse_html(client.get(article.url).content)
+    (picture,) = document.find("figure", class_="article__image").find_all("img")
+    assert picture.attrs["alt"] == article.featured_image_alt
+    assert picture.attrs["alt"].startswith("Illustration: ")
+    assert client.get(picture.attrs["src"]).status_code == 200
 
 
 @pytest.fixture

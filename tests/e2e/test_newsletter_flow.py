@@ -15,7 +15,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
@@ -139,6 +139,13 @@ def _follow_to_new_tab(page: Any, link: Any) -> Any:
     return opened.value
 
 
+def _wait_until(condition: Callable[[], bool], failure: str, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, failure
+        time.sleep(0.2)
+
+
 def _outbox_eml(demo_server: DemoServer, page: Any) -> EmailMessage:
     """The message the admin shows, read from the outbox directory on disk."""
     name = urlsplit(page.url).path.rstrip("/").rsplit("/", 1)[-1]
@@ -209,6 +216,18 @@ def test_reader_subscribes_confirms_gets_digest_changes_preferences_and_unsubscr
     _outbox_open(page, email, subject)
     html_part = page.get_by_title("The email's HTML part").content_frame
     assert html_part.locator("body").evaluate(PICKED_HEADLINES) == picks
+    # The picks lead with their pictures, described for readers who cannot see them, and
+    # loaded from the site by their absolute addresses.
+    pictures = html_part.locator("img")
+    expect(pictures).to_have_count(3)
+    alts = pictures.evaluate_all("(images) => images.map((image) => image.alt)")
+    assert all(alt.startswith("Illustration: ") for alt in alts), alts
+    _wait_until(
+        lambda: pictures.evaluate_all(
+            "(images) => images.every((image) => image.complete && image.naturalWidth > 0)"
+        ),
+        "the digest's pictures did not load",
+    )
     plain_text = page.get_by_role("main").locator("pre")
     for headline in picks:
         expect(plain_text).to_contain_text(headline)

@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 from wagtail.models import Page, Site
 
+from newsdesk.core.demo_images import topic_picture_ensure
 from newsdesk.news.models import RESERVED_SLUGS, ArticlePage, HomePage, Topic
 from newsdesk.news.services import (
     ArticleInput,
@@ -79,6 +80,26 @@ def test_article_save_with_changes_updates(home: HomePage, data: ArticleInput) -
     assert article.title == "Harbour wall repaired at last"
     assert [t.name for t in article.topics.all()] == ["Harbour"]
     assert ArticlePage.objects.count() == 1
+
+
+def test_article_save_sets_the_featured_image_and_a_save_without_one_keeps_it(
+    home: HomePage, data: ArticleInput
+) -> None:
+    image, alt = topic_picture_ensure("Harbour")
+    with_image = replace(data, featured_image_id=image.pk, featured_image_alt=alt)
+    article, result = article_save(data=with_image, publish=True, home=home)
+    assert result == "created"
+    assert article_save(data=with_image, publish=True, home=home)[1] == "skipped"
+    # A re-import that carries no image leaves the article's image alone.
+    assert article_save(data=replace(data, dek="New standfirst."), publish=True, home=home)[1] == (
+        "updated"
+    )
+    article = ArticlePage.objects.get(pk=article.pk)
+    assert (article.featured_image_id, article.featured_image_alt) == (image.pk, alt)
+    # A different alt text is a change.
+    new_alt = replace(with_image, dek="New standfirst.", featured_image_alt="The quay at noon")
+    assert article_save(data=new_alt, publish=True, home=home)[1] == "updated"
+    assert ArticlePage.objects.get(pk=article.pk).featured_image_alt == "The quay at noon"
 
 
 def test_draft_save_of_a_live_article_keeps_the_live_version(

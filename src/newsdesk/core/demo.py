@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from newsdesk.core.demo_images import topic_picture_ensure
 from newsdesk.importers.jsonl import parse_record
 from newsdesk.news.indexing import indexing_deferred
 from newsdesk.news.models import ArticlePage, Topic
@@ -62,7 +63,10 @@ def _demo_articles_save() -> int:
         days_ago = float(record.pop("days_ago"))
         record["published"] = (now - timedelta(days=days_ago)).isoformat()
         data = parse_record(path, number, record)
-        data = dataclasses.replace(data, source=DEMO_SOURCE)
+        image, alt = topic_picture_ensure(data.topics[0] if data.topics else "")
+        data = dataclasses.replace(
+            data, source=DEMO_SOURCE, featured_image_id=image.pk, featured_image_alt=alt
+        )
         article_save(data=data, publish=True, home=home)
         count += 1
     for name, description in TOPIC_DESCRIPTIONS.items():

@@ -35,6 +35,10 @@ class ArticleInput:
     authors: tuple[str, ...] = ()
     source: str = ""
     external_id: str = ""
+    # An image already in Wagtail's library; None keeps whatever image the article has, so a
+    # re-import without images leaves an editor's choice alone.
+    featured_image_id: int | None = None
+    featured_image_alt: str = ""
 
 
 def home_page_ensure(*, title: str | None = None) -> HomePage:
@@ -128,6 +132,13 @@ def _unchanged(article: ArticlePage, data: ArticleInput, publish: bool) -> bool:
         and current_topics == {t.lower() for t in data.topics}
         and current_authors == {a.lower() for a in data.authors}
         and (data.published_at is None or article.first_published_at == data.published_at)
+        and (
+            data.featured_image_id is None
+            or (
+                article.featured_image_id == data.featured_image_id
+                and article.featured_image_alt == data.featured_image_alt
+            )
+        )
         and (article.live or not publish)
         and not article.has_unpublished_changes
     )
@@ -163,6 +174,9 @@ def article_save(
     article.authors = [author_get_or_create(name=name) for name in data.authors]
     if data.published_at is not None:
         article.first_published_at = data.published_at
+    if data.featured_image_id is not None:
+        article.featured_image_id = data.featured_image_id
+        article.featured_image_alt = data.featured_image_alt
     if created:
         home.add_child(instance=article)
     if publish and data.published_at is not None and data.published_at > timezone.now():
