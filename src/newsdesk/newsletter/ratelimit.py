@@ -13,10 +13,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
-from redis import RedisError
 
 from newsdesk.newsletter.models import RateLimitBucket
-from newsdesk.newsletter.ratelimit_redis import redis_count
 
 # Buckets older than this are deleted as new ones are made; no limit uses a longer window.
 RETENTION = timedelta(days=2)
@@ -78,6 +76,10 @@ def ratelimit_hit(*, key: str, limit: int, window: timedelta) -> bool:
     now = timezone.now()
     start = _window_start(now, window)
     if settings.REDIS_URL:
+        # Imported only here: the client library costs a process several MB, which a site
+        # without Redis (and every `newsdesk` command) need not pay.
+        from newsdesk.newsletter.ratelimit_redis import RedisError, redis_count
+
         try:
             count = redis_count(
                 url=settings.REDIS_URL,

@@ -10,6 +10,9 @@ from __future__ import annotations
 from functools import cache
 
 import redis
+from redis import RedisError
+
+__all__ = ["RedisError", "redis_client", "redis_count"]
 
 # Short timeouts: a limiter that waits on a sick Redis would make the signup form hang; the
 # caller falls back to the database instead.
