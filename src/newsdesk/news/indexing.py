@@ -21,6 +21,8 @@ from modelsearch.signal_handlers import post_delete_signal_handler, post_save_si
 from wagtail.models import ReferenceIndex
 from wagtail.signal_handlers import disable_reference_index_auto_update
 
+from newsdesk.core.batching import collecting
+
 # Articles indexed per bulk call: bounds the memory of indexing a large import.
 CHUNK = 500
 
@@ -34,16 +36,13 @@ def indexing_deferred() -> Iterator[None]:
     Use it inside the transaction that writes the articles, so that the index entries are
     committed, or rolled back, with them.
     """
-    if _saved.get() is not None:  # already deferring: the outer block indexes
-        yield
-        return
-    saved: set[int] = set()
-    token = _saved.set(saved)
-    try:
+    with collecting(_saved) as saved:
+        if saved is None:  # inside an outer block, which indexes (and re-enables) at its end
+            yield
+            return
+        # Wagtail's switch is not reentrant: only the outermost block may turn it off and on.
         with disable_reference_index_auto_update():
             yield
-    finally:
-        _saved.reset(token)
     if saved:
         articles_index(sorted(saved))
 

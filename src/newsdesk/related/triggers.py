@@ -17,6 +17,8 @@ from django.db.models.signals import post_delete, post_save, pre_delete
 from wagtail.models import Page, PageViewRestriction
 from wagtail.signals import page_published, page_unpublished
 
+from newsdesk.core.batching import collecting
+
 # Inside ``refresh_deferred()`` changes are collected instead of refreshed one by one.
 _deferred: ContextVar[set[int] | None] = ContextVar("related_deferred", default=None)
 
@@ -28,15 +30,8 @@ def refresh_deferred() -> Iterator[None]:
     An import of thousands of articles would otherwise refresh lists thousands of times; one
     batched refresh (a full rebuild when the batch is large) gives the same lists.
     """
-    if _deferred.get() is not None:  # already deferring: the outer block refreshes
+    with collecting(_deferred) as changed:
         yield
-        return
-    changed: set[int] = set()
-    token = _deferred.set(changed)
-    try:
-        yield
-    finally:
-        _deferred.reset(token)
     if changed:
         from newsdesk.related.tasks import refresh_related_many
 
