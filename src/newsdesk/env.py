@@ -90,7 +90,8 @@ def env_redis_url(name: str) -> str:
     parts = urlsplit(raw)
     if parts.scheme not in {"redis", "rediss", "unix"} or not (parts.netloc or parts.path):
         raise ImproperlyConfigured(
-            f"{name}: expected redis://host:port/db, rediss://… or unix:///path, got {raw!r}"
+            f"{name}: expected redis://host:port/db, rediss://… or unix:///path, "
+            f"got {_redacted(raw)!r}"
         )
     return raw
 

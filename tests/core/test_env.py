@@ -192,3 +192,10 @@ def test_env_redis_url_refuses_other_values(monkeypatch: pytest.MonkeyPatch, raw
     monkeypatch.setenv(VAR, raw)
     with pytest.raises(ImproperlyConfigured, match=VAR):
         env.env_redis_url(VAR)
+
+
+def test_env_redis_url_error_hides_the_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(VAR, "http://:hunter2@cache.example.org:6379/0")
+    with pytest.raises(ImproperlyConfigured) as refused:
+        env.env_redis_url(VAR)
+    assert "hunter2" not in str(refused.value) and "***" in str(refused.value)

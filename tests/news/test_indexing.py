@@ -16,6 +16,7 @@ from wagtail.images import get_image_model
 from wagtail.models import ReferenceIndex
 
 from newsdesk.importers.runner import import_paths
+from newsdesk.news import indexing
 from newsdesk.news.indexing import indexing_deferred
 from newsdesk.news.models import ArticlePage, HomePage
 
@@ -93,3 +94,30 @@ def test_blocks_nest_and_the_outer_one_indexes(make_article: MakeArticle) -> Non
             make_article("Seawall survey published")
         assert found("seawall") == []
     assert found("seawall") == ["Seawall survey published"]
+
+
+class _SearchServiceDown:
+    """Stands in for an external search service (Elasticsearch) that is unreachable."""
+
+    def __init__(self, catch_indexing_errors: bool) -> None:
+        self.catch_indexing_errors = catch_indexing_errors
+
+    def add_bulk(self, model: type, objects: list[object]) -> None:
+        raise ConnectionError("search service unreachable")
+
+
+@pytest.mark.parametrize("catches", [True, False])
+def test_a_search_service_outage_is_logged_or_raised_as_its_backend_asks(
+    make_article: MakeArticle,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    catches: bool,
+) -> None:
+    article = make_article("Ferry strike called off")
+    monkeypatch.setattr(indexing, "get_search_backends", lambda **_: [_SearchServiceDown(catches)])
+    if catches:
+        indexing.articles_index([article.pk])  # the import goes on
+        assert "indexing 1 articles failed" in caplog.text
+    else:
+        with pytest.raises(ConnectionError):
+            indexing.articles_index([article.pk])

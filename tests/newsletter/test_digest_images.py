@@ -43,21 +43,20 @@ def _today() -> Digest:
     return digest_ensure(edition=Digest.Edition.DAILY, date=soon.date())
 
 
-def picture(title: str) -> Any:
-    """A real PNG stored through Wagtail, 1600 × 900 like a news photo."""
+def picture(title: str, kind: str = "PNG") -> Any:
+    """A real image stored through Wagtail, 1600 × 900 like a news photo."""
     buffer = io.BytesIO()
-    PillowImage.new("RGB", (1600, 900), (40, 90, 140)).save(buffer, "PNG")
-    return get_image_model().objects.create(
-        title=title, file=ImageFile(buffer, name=f"{title.lower().replace(' ', '-')}.png")
-    )
+    PillowImage.new("RGB", (1600, 900), (40, 90, 140)).save(buffer, kind)
+    name = f"{title.lower().replace(' ', '-')}.{kind.lower()}"
+    return get_image_model().objects.create(title=title, file=ImageFile(buffer, name=name))
 
 
 def illustrated(
-    make_article: Callable[..., ArticlePage], title: str, alt: str, hours: int
+    make_article: Callable[..., ArticlePage], title: str, alt: str, hours: int, kind: str = "PNG"
 ) -> ArticlePage:
     article = make_article(title, age=dt.timedelta(hours=hours))
     ArticlePage.objects.filter(pk=article.pk).update(
-        featured_image=picture(title), featured_image_alt=alt
+        featured_image=picture(title, kind), featured_image_alt=alt
     )
     return ArticlePage.objects.get(pk=article.pk)
 
@@ -81,13 +80,14 @@ def test_the_email_shows_the_featured_image_with_its_alt_text(
     assert image["alt"] == "Cranes lift stone blocks"
     # An email is read away from the site: the address must be absolute.
     assert image["src"].startswith("http://testserver/media/images/")
-    assert ".fill-1200x675" in image["src"]
     assert image["width"] == "568"
-    # The picture is fetchable where the email points.
+    # The picture is fetchable where the email points: a 1200 × 675 JPEG.
     path = image["src"].removeprefix("http://testserver")
-    stored = get_image_model().objects.get().renditions.get(filter_spec="fill-1200x675")
+    (stored,) = get_image_model().objects.get().renditions.all()
     assert path == stored.url and stored.file.storage.exists(stored.file.name)
     assert (stored.width, stored.height) == (1200, 675)
+    with stored.file.open("rb") as data:
+        assert PillowImage.open(data).format == "JPEG"
     # The plain-text part has no picture, and no empty line where one would be.
     assert "<img" not in received.text() and "media/images" not in received.text()
 
@@ -154,3 +154,23 @@ def test_pictures_cost_no_query_per_story(make_article: Callable[..., ArticlePag
     for hours in range(3, 8):
         illustrated(make_article, f"Story {hours}", f"Picture {hours}", hours=hours)
     assert queries_for_selection() == with_two
+
+
+def test_a_webp_image_goes_out_as_jpeg(make_article: Callable[..., ArticlePage]) -> None:
+    """Outlook shows no WebP: the email's picture is a JPEG whatever was uploaded."""
+    illustrated(make_article, "Ferry returns", "The ferry at the quay", hours=1, kind="WEBP")
+    (item,) = digest_freeze(_today()).items.all()
+    assert item.image_url.endswith(".jpg"), item.image_url
+    assert item.image_alt == "The ferry at the quay"
+
+
+def test_an_image_address_too_long_to_store_is_left_out(
+    make_article: Callable[..., ArticlePage], settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    illustrated(make_article, "Harbour lights", "Lights along the quay", hours=1)
+    settings.SITE_URL = "https://" + "very-long-" * 50 + "example.org"
+    with caplog.at_level(logging.WARNING, logger="newsdesk.newsletter.digests"):
+        digest = digest_freeze(_today())
+    (item,) = digest.items.all()
+    assert (item.title, item.image_url, item.image_alt) == ("Harbour lights", "", "")
+    assert "image address too long" in caplog.text

@@ -6,10 +6,15 @@ that on every save, and with SQLite's search backend each indexing also recomput
 headline length over the whole index, so the cost of an article grew with the archive.
 ``indexing_deferred()`` collects the articles saved inside it and indexes each once at the end,
 in bulk. Outside such a block nothing changes: a save in the editor is indexed as before.
+
+Inside the block Wagtail's reference index is not updated for *any* model, and only articles are
+re-indexed at the end: use it for blocks that write articles and things that reference nothing
+(topics, authors, images, the home page), as the importers and the demo do.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -25,6 +30,8 @@ from newsdesk.core.batching import collecting
 
 # Articles indexed per bulk call: bounds the memory of indexing a large import.
 CHUNK = 500
+
+logger = logging.getLogger(__name__)
 
 _saved: ContextVar[set[int] | None] = ContextVar("articles_saved_unindexed", default=None)
 
@@ -56,7 +63,15 @@ def articles_index(article_ids: list[int]) -> None:
         # get_indexed_objects() prefetches what the search fields read (topics, authors).
         articles = list(ArticlePage.get_indexed_objects().filter(pk__in=chunk))
         for backend in get_search_backends(with_auto_update=True):
-            backend.add_bulk(ArticlePage, articles)
+            try:
+                backend.add_bulk(ArticlePage, articles)
+            except Exception:
+                # As the search library does for one object: a backend on another service
+                # (Elasticsearch) may be down without failing the import; with the database
+                # backend the error must roll the transaction back.
+                logger.exception("indexing %d articles failed in %r", len(articles), backend)
+                if not backend.catch_indexing_errors:
+                    raise
         for article in articles:
             ReferenceIndex.create_or_update_for_object(article)
 

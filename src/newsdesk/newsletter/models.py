@@ -170,6 +170,9 @@ class DigestPick(Orderable):
         ]
 
 
+IMAGE_URL_MAX_LENGTH = 500
+
+
 class DigestItem(models.Model):
     """A story as it went out in a frozen digest (copied, so later edits do not change it)."""
 
@@ -187,7 +190,7 @@ class DigestItem(models.Model):
     first_published_at = models.DateTimeField(null=True)
     # The featured image as sent: an absolute rendition URL and its alt text ("" when the
     # article has no image, or its file could not be read at the freeze).
-    image_url = models.URLField(max_length=500, blank=True)
+    image_url = models.URLField(max_length=IMAGE_URL_MAX_LENGTH, blank=True)
     image_alt = models.CharField(max_length=250, blank=True)
 
     class Meta:
