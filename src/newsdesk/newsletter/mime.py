@@ -12,6 +12,7 @@ line far below SMTP's 998-octet limit even after a marker is replaced by a long 
 from __future__ import annotations
 
 import re
+import secrets
 import textwrap
 from dataclasses import dataclass
 from email import policy
@@ -19,15 +20,30 @@ from email.header import Header
 from email.message import EmailMessage
 from email.utils import formatdate
 
-MARKER_PREFIX = "NDSKPH"
-_MARKER = re.compile(rb"NDSKPH([a-z_]+)NDSKPH")
+# The values a message template is personalised with; "date" is filled in at render time.
+PERSONAL = ("to", "message_id", "unsubscribe_url", "preferences_url", "unsubscribe_mailto")
+_NAMES = (*PERSONAL, "date")
+# Markers carry a random part made once per process, so only a marker our own templates put in
+# can ever be replaced: an editor's headline that happens to look like one ("NDSK…") is text like
+# any other, and no text can make personalisation look up a name it does not have. The value is
+# never shown to anyone and never changes after import, so threads share it safely.
+MARKER_PREFIX = f"NDSK{secrets.token_hex(8)}"
+_MARKER = re.compile(
+    rb"%s(%s)%s"
+    % (
+        MARKER_PREFIX.encode(),
+        b"|".join(name.encode() for name in _NAMES),
+        MARKER_PREFIX.encode(),
+    )
+)
 # Far below SMTP's 998: a marker may grow by a few hundred characters when it is replaced.
 MAX_LINE = 500
-PERSONAL = ("to", "message_id", "unsubscribe_url", "preferences_url", "unsubscribe_mailto")
 
 
 def marker(name: str) -> str:
     """Where a personal value goes in a rendered template."""
+    if name not in _NAMES:
+        raise ValueError(f"not a personal value: {name!r}")
     return f"{MARKER_PREFIX}{name}{MARKER_PREFIX}"
 
 

@@ -41,7 +41,7 @@ from newsdesk.newsletter.mime import MessageTemplate
 from newsdesk.newsletter.models import Delivery, Digest, DigestItem, Subscriber
 from newsdesk.newsletter.sender_lock import sender_lock
 from newsdesk.newsletter.tokens import token_make
-from newsdesk.newsletter.transports import Job, Outcome, Transport, transport_make
+from newsdesk.newsletter.transports import Job, Outcome, Result, Transport, transport_make
 
 logger = logging.getLogger(__name__)
 
@@ -274,6 +274,17 @@ def _relax_commit_sync() -> None:
             cursor.execute("SET synchronous_commit TO off")
 
 
+def _send_one(transport: Transport, job: Job) -> Result:
+    """One attempt at one message. A fault in building or sending this message (bad stored
+    data, a bug) fails this delivery alone, with its reason, and the edition goes on: one
+    reader's message must never stop everybody else's."""
+    try:
+        return transport.send(job)
+    except Exception as error:
+        logger.exception("digest delivery %s failed while it was being sent", job.delivery_id)
+        return Result(Outcome.PERMANENT, f"internal error: {type(error).__name__}: {error}"[:300])
+
+
 def _connection_worker(
     jobs: queue.Queue[Job | None],
     make_transport: Callable[[], Transport],
@@ -286,7 +297,7 @@ def _connection_worker(
         while (job := jobs.get()) is not _STOP:
             backoff = FIRST_BACKOFF
             for attempt in range(1, MAX_ATTEMPTS + 1):
-                result = transport.send(job)
+                result = _send_one(transport, job)
                 if result.outcome is not Outcome.RETRY:
                     break
                 _record(job, Outcome.RETRY, result.detail)

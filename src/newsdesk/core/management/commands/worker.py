@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import threading
@@ -16,6 +17,8 @@ from django.db import close_old_connections, connection
 from newsdesk.newsletter.schedule import digests_freeze_due, digests_sending
 from newsdesk.newsletter.sender import digest_send
 from newsdesk.newsletter.sender_lock import SenderBusy
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -60,7 +63,10 @@ class Command(BaseCommand):
             # A long-running process: drop a connection the database closed or that is too
             # old, as Django does between requests.
             close_old_connections()
-            self.digest_round()
+            try:
+                self.digest_round()
+            except Exception:  # the database away, say: the next round tries again
+                logger.exception("digest round failed; trying again in %.0f s", interval)
             deadline = time.monotonic() + interval
             while not stopping.is_set() and time.monotonic() < deadline:
                 # Started by `newsdesk demo`: end with the server rather than linger.
@@ -71,11 +77,19 @@ class Command(BaseCommand):
         self.stdout.write("newsdesk worker: stopped")
 
     def digest_round(self) -> None:
-        digests_freeze_due()
+        """Freeze what is due and send what is sending. A fault is logged and the round ends;
+        the next round tries again, so one bad edition never stops the worker (or the others)."""
+        try:
+            digests_freeze_due()
+        except Exception:
+            logger.exception("freezing the due digests failed; trying again next round")
         for digest in digests_sending():
             try:
                 report = digest_send(digest)
             except SenderBusy:
+                continue
+            except Exception:
+                logger.exception("sending %s failed; trying again next round", digest)
                 continue
             self.stdout.write(
                 f"{digest}: sent {report.sent}, failed {report.failed}, "
