@@ -10,7 +10,7 @@ from django.db import IntegrityError
 from django.utils import timezone
 
 from newsdesk.news.models import Topic
-from newsdesk.newsletter import services
+from newsdesk.newsletter import services, signup_emails
 from newsdesk.newsletter.addresses import InvalidAddress
 from newsdesk.newsletter.models import Consent, Subscriber
 from tests.newsletter.conftest import Mailbox, subscriber, wait_for
@@ -83,18 +83,27 @@ def test_suppressed_addresses_get_nothing(mailbox: Mailbox, status: str) -> None
     assert subscriber("ann@example.org").status == status
 
 
-def test_an_unsubscribed_reader_can_subscribe_again(mailbox: Mailbox) -> None:
+def test_an_unsubscribed_reader_stays_unsubscribed_until_they_confirm_again(
+    mailbox: Mailbox,
+) -> None:
     _signup("ann@example.org")
     ann = subscriber("ann@example.org")
     services.subscriber_confirm(subscriber=ann)
     services.subscriber_unsubscribe(subscriber=ann)
+    unsubscribed_at = ann.unsubscribed_at
     _age_last_email("ann@example.org", 25)
     mailbox.clear()
+    # Anyone may type ann's address into the form: that alone changes nothing of hers.
     _signup("ann@example.org")
     ann.refresh_from_db()
-    assert (ann.status, ann.unsubscribed_at) == ("pending", None)
+    assert (ann.status, ann.unsubscribed_at) == ("unsubscribed", unsubscribed_at)
     [mail] = wait_for(mailbox, 1)
     assert "/newsletter/confirm/" in mail.text()
+    # Only the link in her own mailbox subscribes her again; the history keeps every step.
+    assert services.subscriber_confirm(subscriber=ann) is services.ConfirmResult.CONFIRMED
+    assert ann.status == "confirmed" and ann.unsubscribed_at == unsubscribed_at
+    actions = list(ann.consents.order_by("pk").values_list("action", flat=True))
+    assert actions == ["signup", "confirm", "unsub", "signup", "confirm"]
 
 
 @pytest.mark.parametrize("bad", ["not-an-address", "ann@example.org\r\nBcc: x@example.org", ""])
@@ -105,15 +114,40 @@ def test_invalid_addresses_store_nothing(mailbox: Mailbox, bad: str) -> None:
     assert mailbox.received == []
 
 
-def test_a_failed_send_gives_back_the_days_claim(
+def test_a_failed_send_stays_owed_and_is_retried_after_a_pause(
     mailbox: Mailbox, smtp_server: tuple[Mailbox, int], settings: Any
 ) -> None:
     settings.EMAIL_PORT = 1  # nothing listens there: connection refused
     _signup("ann@example.org")  # logged, not raised: the reader sees the same page
-    assert subscriber("ann@example.org").confirmation_sent_at is None
+    ann = subscriber("ann@example.org")
+    assert ann.confirmation_sent_at is None  # the day's limit counts emails that went
+    assert (ann.email_owed, ann.email_attempts) == ("confirm", 1)
+    assert "ConnectionRefusedError" in ann.email_error
     settings.EMAIL_PORT = smtp_server[1]
+    # Another signup during the pause neither sends it early nor owes a second email.
     _signup("ann@example.org")
+    assert signup_emails.owed_emails_send_due() == 0
+    assert mailbox.received == []
+    Subscriber.objects.filter(pk=ann.pk).update(email_owed_at=timezone.now())
+    assert signup_emails.owed_emails_send_due() == 1
     assert len(wait_for(mailbox, 1)) == 1
+    ann.refresh_from_db()
+    assert (ann.email_owed, ann.email_error) == ("", "")
+    assert ann.confirmation_sent_at is not None
+
+
+def test_an_email_that_keeps_failing_is_given_up_with_its_reason(
+    mailbox: Mailbox, settings: Any
+) -> None:
+    settings.EMAIL_PORT = 1
+    _signup("ann@example.org")
+    for _ in signup_emails.RETRY_DELAYS:
+        Subscriber.objects.update(email_owed_at=timezone.now())
+        signup_emails.owed_emails_send_due()
+    ann = subscriber("ann@example.org")
+    assert ann.email_owed == ""
+    assert ann.email_attempts == len(signup_emails.RETRY_DELAYS) + 1
+    assert ann.email_error.startswith("gave up after 6 tries: ConnectionRefusedError")
 
 
 def test_confirm_sends_one_welcome(mailbox: Mailbox) -> None:

@@ -26,8 +26,8 @@ from django.db import IntegrityError, transaction
 from django.dispatch import receiver
 from django.utils import timezone
 
-from newsdesk.newsletter.addresses import InvalidAddress, address_parse
-from newsdesk.newsletter.models import BounceEvent, Delivery, Subscriber
+from newsdesk.newsletter.addresses import address_key_of
+from newsdesk.newsletter.models import BounceEvent, Consent, Delivery, Subscriber
 from newsdesk.newsletter.services import subscriber_suppress, subscriber_unsubscribe
 
 logger = logging.getLogger(__name__)
@@ -103,14 +103,8 @@ def event_key(event: AnymailTrackingEvent, esp_name: str) -> str:
 
 
 def _recipient_key(recipient: str | None) -> str | None:
-    if not recipient:
-        return None
-    try:
-        return address_parse(recipient).key
-    except InvalidAddress:
-        # Not an address we could have stored; fall back to a plain comparison, which will
-        # simply find nobody.
-        return recipient.strip().casefold()
+    # Not an address we could have stored: None, which finds nobody.
+    return address_key_of(recipient) if recipient else None
 
 
 def _delivery_id(metadata: Any) -> int | None:
@@ -141,7 +135,7 @@ def bounce_record(*, event: AnymailTrackingEvent, esp_name: str) -> Outcome:
         # and the webhook still answers 200 so the ESP stops retrying.
         return Outcome.UNKNOWN_RECIPIENT
     if kind is None:
-        subscriber_unsubscribe(subscriber=subscriber)
+        subscriber_unsubscribe(subscriber=subscriber, method=Consent.Method.PROVIDER)
         return Outcome.UNSUBSCRIBED
 
     now = timezone.now()

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 from django_tasks import task
 
+from newsdesk.newsletter.addresses import address_key_of
 from newsdesk.newsletter.models import Consent, Subscriber
 from newsdesk.newsletter.services import subscriber_signup
 from newsdesk.newsletter.subscribers_csv import ImportRow
@@ -68,7 +69,8 @@ def import_confirmations_send(*, entries: list[list[str]], consent_text: str) ->
     done = 0
     for email, frequency in entries:
         # Someone may have signed up on the site since the import was checked: leave them be.
-        if Subscriber.objects.filter(email_key=email.casefold()).exists():
+        key = address_key_of(email)
+        if key is None or Subscriber.objects.filter(email_key=key).exists():
             continue
         subscriber_signup(
             email=email,

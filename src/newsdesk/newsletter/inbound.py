@@ -15,6 +15,7 @@ from typing import Any
 from anymail.signals import inbound
 from django.dispatch import receiver
 
+from newsdesk.newsletter.models import Consent
 from newsdesk.newsletter.services import subscriber_unsubscribe
 from newsdesk.newsletter.tokens import MAX_TOKEN_LENGTH, subscriber_for_token
 
@@ -41,4 +42,4 @@ def handle_inbound(sender: Any, event: Any, esp_name: str, **kwargs: Any) -> Non
     if subscriber is None:
         logger.info("inbound unsubscribe from %s with an invalid token ignored", esp_name)
         return
-    subscriber_unsubscribe(subscriber=subscriber)
+    subscriber_unsubscribe(subscriber=subscriber, method=Consent.Method.PROVIDER)

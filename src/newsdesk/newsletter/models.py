@@ -10,6 +10,12 @@ from wagtail.admin.panels import FieldPanel, InlinePanel
 from wagtail.models import Orderable
 
 
+class OwedEmail(models.TextChoices):
+    CONFIRM = "confirm", "Confirmation"
+    ALREADY = "already", "Already subscribed"
+    WELCOME = "welcome", "Welcome"
+
+
 class Subscriber(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Pending confirmation"
@@ -22,9 +28,10 @@ class Subscriber(models.Model):
         DAILY = "daily", "Daily"
         WEEKLY = "weekly", "Weekly"
 
-    # The address as the reader typed it (after email-validator's normalisation), for sending;
-    # ``email_key`` is its case-folded form and carries the uniqueness, so "Ann@X.org" and
-    # "ann@x.org" are one subscriber.
+    # The address as the reader first typed it (after email-validator's normalisation), for
+    # sending; ``email_key`` says which mailbox it is (``addresses.address_key``: ASCII case and
+    # the domain's case ignored, nothing else) and carries the uniqueness, so "Ann@X.org" and
+    # "ann@x.org" are one subscriber but "ſam@x.org" and "sam@x.org" are two.
     email = models.EmailField(max_length=254)
     email_key = models.CharField(max_length=254, unique=True, editable=False)
     status = models.CharField(
@@ -41,6 +48,17 @@ class Subscriber(models.Model):
     confirmation_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
     confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
     unsubscribed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The one email this subscriber is owed and not yet sent (``signup_emails``): written in the
+    # same transaction as the signup or confirmation that calls for it, so a process that dies
+    # before sending leaves it owed, and the worker (or the next signup) sends it.
+    email_owed = models.CharField(
+        max_length=8, choices=OwedEmail.choices, blank=True, editable=False
+    )
+    # When it may next be tried: now, after a failed try's back-off, or after a sender's lease.
+    email_owed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    email_attempts = models.PositiveSmallIntegerField(default=0, editable=False)
+    # The last failure to send it ("gave up after …" once the retries are spent).
+    email_error = models.CharField(max_length=300, blank=True, editable=False)
 
     panels = [
         FieldPanel("status"),
@@ -51,30 +69,46 @@ class Subscriber(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        # The worker's sweep for owed emails that are due.
+        indexes = [models.Index(fields=["email_owed", "email_owed_at"], name="subscriber_owed")]
 
     def __str__(self) -> str:
         return self.email
 
 
 class Consent(models.Model):
-    """Proof of consent: when, how, and the exact words the reader agreed to."""
+    """The consent history, one row per event and never rewritten: who asked to subscribe
+    (when, how, from which address and IP, and the exact words shown), who confirmed from their
+    mailbox, who unsubscribed and who was suppressed."""
+
+    class Action(models.TextChoices):
+        SIGNUP = "signup", "Asked to subscribe"
+        CONFIRM = "confirm", "Confirmed from their mailbox"
+        UNSUBSCRIBE = "unsub", "Unsubscribed"
+        SUPPRESS = "suppress", "Suppressed (bounce or complaint)"
 
     class Method(models.TextChoices):
         FORM = "form", "Signup form"
         IMPORT = "import", "Import"
         ADMIN = "admin", "Admin"
+        LINK = "link", "Link in an email"
+        PROVIDER = "provider", "Mail provider"
 
     subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="consents")
     created_at = models.DateTimeField(auto_now_add=True)
+    action = models.CharField(max_length=8, choices=Action.choices, default=Action.SIGNUP)
     method = models.CharField(max_length=8, choices=Method.choices)
-    text = models.TextField(help_text="The form text shown when the reader subscribed.")
+    # The address the event came from or went to, as it was then.
+    email = models.CharField(max_length=254, blank=True)
+    text = models.TextField(help_text="The form text shown, or what happened.")
     ip = models.GenericIPAddressField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
-        return f"{self.get_method_display()} consent, {self.created_at:%Y-%m-%d %H:%M}"
+        when = f"{self.created_at:%Y-%m-%d %H:%M}"
+        return f"{self.get_action_display()} ({self.get_method_display()}), {when}"
 
 
 class RateLimitBucket(models.Model):

@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import Enum
-from typing import NotRequired, TypedDict, Unpack
 
 from django.db import transaction
 from django.utils import timezone
 
 from newsdesk.news.models import Topic
 from newsdesk.newsletter.addresses import address_parse
-from newsdesk.newsletter.models import Consent, Subscriber
+from newsdesk.newsletter.models import Consent, OwedEmail, Subscriber
+from newsdesk.newsletter.ratelimit import ratelimit_hit
 from newsdesk.newsletter.tasks import send_subscriber_email
 
 logger = logging.getLogger(__name__)
 
-# At most one signup email (confirmation or "already subscribed") per address per day.
+# At most one signup email (confirmation or "already subscribed") per address per day, counted
+# when the mail server took it; and at most this many a day into one inbox, whatever +tags the
+# addresses carry (addresses.Address.family).
 SIGNUP_EMAIL_INTERVAL = timedelta(hours=24)
+SIGNUP_EMAILS_PER_INBOX = 3
 SUPPRESSED = (Subscriber.Status.BOUNCED, Subscriber.Status.COMPLAINED)
 ACTIVE = (Subscriber.Status.PENDING, Subscriber.Status.CONFIRMED)
 
@@ -27,13 +30,32 @@ ACTIVE = (Subscriber.Status.PENDING, Subscriber.Status.CONFIRMED)
 class ConfirmResult(Enum):
     CONFIRMED = "confirmed"
     ALREADY_CONFIRMED = "already_confirmed"
-    NOT_POSSIBLE = "not_possible"  # unsubscribed since, bounced or complained
+    NOT_POSSIBLE = "not_possible"  # bounced or complained
 
 
 def _locked(subscriber_id: int) -> Subscriber:
     # select_for_update serialises concurrent requests for one subscriber on PostgreSQL;
     # SQLite's IMMEDIATE transactions already hold the write lock from BEGIN.
     return Subscriber.objects.select_for_update().get(pk=subscriber_id)
+
+
+def _consent_record(
+    subscriber: Subscriber,
+    *,
+    action: Consent.Action,
+    method: Consent.Method,
+    text: str,
+    ip: str | None = None,
+    email: str = "",
+) -> None:
+    Consent.objects.create(
+        subscriber=subscriber,
+        action=action,
+        method=method,
+        text=text,
+        ip=ip,
+        email=email or subscriber.email,
+    )
 
 
 def subscriber_signup(
@@ -44,85 +66,130 @@ def subscriber_signup(
     method: Consent.Method = Consent.Method.FORM,
     frequency: Subscriber.Frequency | None = None,
 ) -> None:
-    """Record a signup and send the one email it calls for, whatever state the address is in.
+    """Record a signup and owe the one email it calls for, whatever state the address is in.
 
-    Returns nothing on purpose: the caller shows the same page for a new, pending, confirmed or
-    suppressed address, so the form cannot be used to learn who subscribes. Raises
-    ``InvalidAddress`` for an address that cannot be used (that depends only on the input).
+    Returns nothing on purpose: the caller shows the same page for a new, pending, confirmed,
+    unsubscribed or suppressed address, so the form cannot be used to learn who subscribes.
+    Nobody's status changes here: a new address is pending, and an unsubscribed reader stays
+    unsubscribed until they confirm from their own mailbox (a third party's signup cannot undo
+    an unsubscribe). Raises ``InvalidAddress`` for an address that cannot be used.
     """
     address = address_parse(email)
     now = timezone.now()
-    kind = None
     with transaction.atomic():
-        subscriber, _ = Subscriber.objects.get_or_create(
-            email_key=address.key, defaults={"email": address.email}
-        )
+        defaults: dict[str, object] = {"email": address.email}
+        if frequency:
+            defaults["frequency"] = frequency
+        subscriber, _ = Subscriber.objects.get_or_create(email_key=address.key, defaults=defaults)
         subscriber = _locked(subscriber.pk)
+        _consent_record(
+            subscriber,
+            action=Consent.Action.SIGNUP,
+            method=method,
+            text=consent_text,
+            ip=ip,
+            email=address.email,
+        )
         if subscriber.status in SUPPRESSED:
             # A bounced or complaining address gets nothing more from us, not even this.
             return
-        if subscriber.status == Subscriber.Status.UNSUBSCRIBED:
-            subscriber.status = Subscriber.Status.PENDING
-            subscriber.unsubscribed_at = None
-        if subscriber.status == Subscriber.Status.PENDING:
-            # Pending: the reader may have mistyped the case the first time; keep the new one.
-            subscriber.email = address.email
-            if frequency:
-                subscriber.frequency = frequency
-        Consent.objects.create(subscriber=subscriber, method=method, text=consent_text, ip=ip)
-        previous_sent_at = subscriber.confirmation_sent_at
-        due = previous_sent_at is None or now - previous_sent_at >= SIGNUP_EMAIL_INTERVAL
-        if due:
-            # Claimed inside the lock, so two signups racing send one email between them.
-            subscriber.confirmation_sent_at = now
-            kind = "already" if subscriber.status == Subscriber.Status.CONFIRMED else "confirm"
-        subscriber.save()
-    if kind is not None:
-        _email_queue(
-            subscriber_id=subscriber.pk,
-            kind=kind,
-            claimed_at=now.isoformat(),
-            previous_sent_at=previous_sent_at.isoformat() if previous_sent_at else None,
+        if subscriber.status == Subscriber.Status.PENDING and frequency:
+            subscriber.frequency = frequency
+        kind = (
+            OwedEmail.ALREADY
+            if subscriber.status == Subscriber.Status.CONFIRMED
+            else OwedEmail.CONFIRM
         )
+        send = _signup_email_owe(subscriber, kind=kind, family=address.family, now=now)
+        subscriber.save()
+    if send:
+        _email_queue(subscriber.pk)
 
 
-class _EmailArguments(TypedDict):
-    """The keyword arguments of ``send_subscriber_email``; the optional ones are left out, not
-    sent as None, when a kind of email has no use for them."""
+def _signup_email_owe(
+    subscriber: Subscriber, *, kind: OwedEmail, family: str, now: datetime
+) -> bool:
+    """Decide (under the row's lock) whether this signup calls for an email; returns whether
+    to queue a send now."""
+    if subscriber.email_owed:
+        # Already owed: waiting for its sender, or for the pause after a failed try. If its time
+        # has come it was lost (a process killed mid-signup): send it now.
+        return subscriber.email_owed_at is not None and subscriber.email_owed_at <= now
+    sent_at = subscriber.confirmation_sent_at
+    if sent_at is not None and now - sent_at < SIGNUP_EMAIL_INTERVAL:
+        return False
+    if not ratelimit_hit(
+        key=f"inbox:{family}", limit=SIGNUP_EMAILS_PER_INBOX, window=SIGNUP_EMAIL_INTERVAL
+    ):
+        return False
+    subscriber.email_owed = kind
+    subscriber.email_owed_at = now
+    subscriber.email_attempts = 0
+    subscriber.email_error = ""
+    return True
 
-    subscriber_id: int
-    kind: str
-    claimed_at: NotRequired[str | None]
-    previous_sent_at: NotRequired[str | None]
 
-
-def _email_queue(**arguments: Unpack[_EmailArguments]) -> None:
-    """Queue the email after the subscriber's row is written.
+def _email_queue(subscriber_id: int) -> None:
+    """Queue the owed email after the subscriber's row is committed.
 
     No on_commit needed: the immediate backend runs the task on this connection, which sees the
-    row, and the database backend stores the task in the same transaction as the row.
+    row, and the database backend stores the task in a transaction after the row's. Should the
+    process die first, the email stays owed and ``owed_emails_send_due`` sends it.
     """
-    send_subscriber_email.enqueue(**arguments)
+    send_subscriber_email.enqueue(subscriber_id=subscriber_id)
 
 
-def subscriber_confirm(*, subscriber: Subscriber) -> ConfirmResult:
-    """Confirm a pending subscriber and send the welcome email; confirming twice is a no-op."""
+def subscriber_confirm(*, subscriber: Subscriber, ip: str | None = None) -> ConfirmResult:
+    """Confirm from the link in a confirmation email and owe the welcome email; confirming
+    twice is a no-op.
+
+    The link proves the reader holds the mailbox. A pending reader becomes confirmed; so does
+    an unsubscribed one, since the link was made after their last unsubscribe (``tokens``
+    binds confirmation links to it). Suppressed addresses stay suppressed.
+    """
     with transaction.atomic():
         current = _locked(subscriber.pk)
         if current.status == Subscriber.Status.CONFIRMED:
             return ConfirmResult.ALREADY_CONFIRMED
-        if current.status != Subscriber.Status.PENDING:
+        if current.status in SUPPRESSED or not _asked_since_unsubscribing(current):
             return ConfirmResult.NOT_POSSIBLE
         current.status = Subscriber.Status.CONFIRMED
         current.confirmed_at = timezone.now()
-        current.save(update_fields=["status", "confirmed_at", "updated_at"])
+        # The welcome replaces whatever was owed: the confirmation evidently arrived.
+        current.email_owed = OwedEmail.WELCOME
+        current.email_owed_at = current.confirmed_at
+        current.email_attempts = 0
+        current.email_error = ""
+        current.save()
+        _consent_record(
+            current,
+            action=Consent.Action.CONFIRM,
+            method=Consent.Method.LINK,
+            text=f"Confirmed with the link sent to {current.email}.",
+            ip=ip,
+        )
     # The subscription stands even if the welcome email fails.
-    _email_queue(subscriber_id=current.pk, kind="welcome")
+    _email_queue(current.pk)
     subscriber.refresh_from_db()
     return ConfirmResult.CONFIRMED
 
 
-def subscriber_unsubscribe(*, subscriber: Subscriber) -> None:
+def _asked_since_unsubscribing(subscriber: Subscriber) -> bool:
+    """An unsubscribed reader is confirmed again only after asking again: a signup recorded
+    after their last unsubscribe (whose confirmation link is what they followed)."""
+    if subscriber.status != Subscriber.Status.UNSUBSCRIBED:
+        return True
+    return subscriber.consents.filter(
+        action=Consent.Action.SIGNUP, created_at__gt=subscriber.unsubscribed_at
+    ).exists()
+
+
+def subscriber_unsubscribe(
+    *,
+    subscriber: Subscriber,
+    method: Consent.Method = Consent.Method.LINK,
+    ip: str | None = None,
+) -> None:
     """Stop all mail to the subscriber. Idempotent; a bounce or complaint status is kept, since
     it says more than "unsubscribed" and suppresses just the same."""
     with transaction.atomic():
@@ -131,6 +198,13 @@ def subscriber_unsubscribe(*, subscriber: Subscriber) -> None:
             current.status = Subscriber.Status.UNSUBSCRIBED
             current.unsubscribed_at = timezone.now()
             current.save(update_fields=["status", "unsubscribed_at", "updated_at"])
+            _consent_record(
+                current,
+                action=Consent.Action.UNSUBSCRIBE,
+                method=method,
+                text="Unsubscribed.",
+                ip=ip,
+            )
     subscriber.refresh_from_db()
 
 
@@ -165,5 +239,11 @@ def subscriber_suppress(*, subscriber: Subscriber, status: Subscriber.Status) ->
             return False
         current.status = status
         current.save(update_fields=["status", "updated_at"])
+        _consent_record(
+            current,
+            action=Consent.Action.SUPPRESS,
+            method=Consent.Method.PROVIDER,
+            text=f"Suppressed: {current.get_status_display()}.",
+        )
     subscriber.refresh_from_db()
     return True

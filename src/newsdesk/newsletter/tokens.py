@@ -1,9 +1,11 @@
 """Signed tokens for the links in newsletter emails.
 
-A token names one subscriber and one purpose, and carries a digest of the subscriber's
-case-folded address: a token for another subscriber or purpose fails the signature (the salt
-differs per purpose) or the lookup, and a row whose address changed no longer matches. The
-address itself stays out of the token, since signed data is readable by anyone holding it.
+A token names one subscriber and one purpose, and carries a digest of the subscriber's mailbox
+key: a token for another subscriber or purpose fails the signature (the salt differs per
+purpose) or the lookup, and a row whose address changed no longer matches. A confirmation
+link's digest also covers the time of the reader's last unsubscribe, so a link sent before an
+unsubscribe cannot resubscribe anyone, while one sent after it (the reader asked again) can.
+The address itself stays out of the token, since signed data is readable by anyone holding it.
 """
 
 from __future__ import annotations
@@ -32,12 +34,22 @@ def _salt(purpose: Purpose) -> str:
     return f"newsdesk.newsletter.{purpose}"
 
 
-def _key_digest(email_key: str) -> str:
-    return hashlib.sha256(email_key.encode()).hexdigest()[:16]
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _key_digests(subscriber: Subscriber, purpose: Purpose) -> tuple[str, ...]:
+    """The digests a valid token of this subscriber may carry; the first is what new tokens
+    carry. The second is the case-folded address, which was the key before mailbox keys
+    (``addresses.address_key``), so links in emails sent before then keep working."""
+    keys = [subscriber.email_key, subscriber.email.casefold()]
+    if purpose == "confirm" and subscriber.unsubscribed_at is not None:
+        keys = [f"{key}|{subscriber.unsubscribed_at.isoformat()}" for key in keys]
+    return tuple(dict.fromkeys(_digest(key) for key in keys))
 
 
 def token_make(*, subscriber: Subscriber, purpose: Purpose) -> str:
-    payload = {"s": subscriber.pk, "k": _key_digest(subscriber.email_key), "p": purpose}
+    payload = {"s": subscriber.pk, "k": _key_digests(subscriber, purpose)[0], "p": purpose}
     return signing.dumps(payload, salt=_salt(purpose))
 
 
@@ -55,6 +67,6 @@ def subscriber_for_token(*, token: str, purpose: Purpose) -> Subscriber | None:
     if not isinstance(subscriber_id, int):
         return None
     subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
-    if subscriber is None or _key_digest(subscriber.email_key) != payload.get("k"):
+    if subscriber is None or payload.get("k") not in _key_digests(subscriber, purpose):
         return None
     return subscriber

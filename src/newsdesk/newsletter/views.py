@@ -91,7 +91,8 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "newsletter/subscribe.html", _signup_context(form), status=400)
     limit = settings.NEWSDESK_SIGNUP_LIMIT_PER_ADDRESS
-    if not ratelimit_hit(key=f"address:{form.address.key}", limit=limit, window=LIMIT_WINDOW):
+    # Counted per inbox: "ann+1@", "ann+2@", … are one reader's mailbox.
+    if not ratelimit_hit(key=f"address:{form.address.family}", limit=limit, window=LIMIT_WINDOW):
         return _rate_limited(request)
     try:
         services.subscriber_signup(
@@ -125,7 +126,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
         return _invalid_link(request)
     if request.method != "POST":
         return render(request, "newsletter/confirm.html", {"subscriber": subscriber})
-    result = services.subscriber_confirm(subscriber=subscriber)
+    result = services.subscriber_confirm(subscriber=subscriber, ip=client_ip(request))
     return render(
         request, "newsletter/confirmed.html", {"subscriber": subscriber, "result": result.value}
     )
@@ -144,7 +145,7 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
     if oversized(request):
         return _bad_request(request)
     if "unsubscribe" in request.POST:
-        services.subscriber_unsubscribe(subscriber=subscriber)
+        services.subscriber_unsubscribe(subscriber=subscriber, ip=client_ip(request))
         return render(request, "newsletter/unsubscribed.html", context)
     form = PreferencesForm(request.POST)
     context["form"] = form
@@ -180,7 +181,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "newsletter/unsubscribe.html", {"subscriber": subscriber})
     # Any POST with a valid token unsubscribes (the one-click body is
     # "List-Unsubscribe=One-Click"); the answer is always a 200 page, never a redirect.
-    services.subscriber_unsubscribe(subscriber=subscriber)
+    services.subscriber_unsubscribe(subscriber=subscriber, ip=client_ip(request))
     return render(request, "newsletter/unsubscribed.html", {"subscriber": subscriber})
 
 

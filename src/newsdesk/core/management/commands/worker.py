@@ -17,6 +17,7 @@ from django.db import close_old_connections, connection
 from newsdesk.newsletter.schedule import digests_freeze_due, digests_sending
 from newsdesk.newsletter.sender import digest_send
 from newsdesk.newsletter.sender_lock import SenderBusy
+from newsdesk.newsletter.signup_emails import owed_emails_send_due
 
 logger = logging.getLogger(__name__)
 
@@ -24,10 +25,11 @@ logger = logging.getLogger(__name__)
 class Command(BaseCommand):
     help = (
         "Run the background work: freeze each digest at NEWSDESK_DIGEST_TIME and send it, "
-        "finish any digest a stopped sender left unfinished, and (with NEWSDESK_TASKS=database) "
-        "run queued tasks such as signup emails and related-stories updates. Loops until "
-        "stopped (SIGINT or SIGTERM); --once does one round and exits, for cron. Several "
-        "workers may run: a digest is only ever sent by one of them at a time."
+        "finish any digest a stopped sender left unfinished, send signup emails that are owed "
+        "(retries, and those a killed process left), and with NEWSDESK_TASKS=database run "
+        "queued tasks such as signup emails and related-stories updates. Loops until stopped "
+        "(SIGINT or SIGTERM); --once does one round and exits, for cron. Several workers may "
+        "run: a digest is only ever sent by one of them at a time."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -53,7 +55,7 @@ class Command(BaseCommand):
         self.stdout.write("newsdesk worker: started" + (" (once)" if options["once"] else ""))
         if options["once"]:
             self.digest_round()
-            self.tasks_drain()
+            self.background_round()
             return
         # Tasks have their own thread: a digest send to a long list takes minutes, and a
         # reader's confirmation email should not wait behind it.
@@ -99,10 +101,20 @@ class Command(BaseCommand):
     def tasks_loop(self, stopping: threading.Event) -> None:
         try:
             while not stopping.is_set():
-                self.tasks_drain()
+                close_old_connections()
+                try:
+                    self.background_round()
+                except Exception:  # the database away, say: the next round tries again
+                    logger.exception("background round failed; trying again in 1 s")
                 stopping.wait(1.0)
         finally:
             connection.close()
+
+    def background_round(self) -> None:
+        """Signup emails whose time has come (retries, and those a killed process left owed),
+        then every queued task."""
+        owed_emails_send_due()
+        self.tasks_drain()
 
     @staticmethod
     def tasks_drain() -> None:
