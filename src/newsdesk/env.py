@@ -73,6 +73,23 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_networks(name: str, default: str) -> tuple[str, ...]:
+    """Comma-separated IP addresses or networks (``10.0.0.0/8``), checked and normalised."""
+    import ipaddress
+
+    raw = os.environ.get(name)
+    items = [item.strip() for item in (default if raw is None else raw).split(",")]
+    networks: list[str] = []
+    for item in filter(None, items):
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}: {item!r} is not an IP address or network (e.g. 10.0.0.5, 10.0.0.0/8)"
+            ) from None
+    return tuple(networks)
+
+
 def env_url(name: str, default: str) -> str:
     """An absolute http(s) URL without a trailing slash."""
     raw = os.environ.get(name, default).strip()

@@ -14,6 +14,7 @@ from newsdesk.env import (
     env_choice,
     env_int,
     env_list,
+    env_networks,
     env_redis_url,
     env_str,
     env_time_zone,
@@ -67,6 +68,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "newsdesk.core.proxies.UntrustedForwardingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -178,6 +180,9 @@ SECURE_HSTS_PRELOAD = _https and env_bool("SECURE_HSTS_PRELOAD", True)
 REDIS_URL = env_redis_url("REDIS_URL")
 _proxy_count = env_int("NEWSDESK_TRUSTED_PROXIES", 0, maximum=10)
 NEWSDESK_TRUSTED_PROXIES = _proxy_count
+# Where those proxies connect from: forwarded headers from any other peer are dropped
+# (core/proxies.py), so a client that reaches the port directly cannot pick its own IP.
+NEWSDESK_PROXY_ADDRESSES = env_networks("NEWSDESK_PROXY_ADDRESSES", "127.0.0.0/8,::1")
 if _proxy_count:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SILENCED_SYSTEM_CHECKS: list[str] = []

@@ -59,6 +59,8 @@ def test_check_passes_with_the_defaults(tmp_path: Path) -> None:
         ("SITE_URL", "ftp://x"),
         ("SECRET_KEY", "too-short"),
         ("NEWSDESK_TRUSTED_PROXIES", "many"),
+        ("NEWSDESK_PROXY_ADDRESSES", "10.0.0.0/33"),
+        ("NEWSDESK_PROXY_ADDRESSES", "proxy.internal"),
     ],
 )
 def test_malformed_environment_stops_with_the_variable_named(

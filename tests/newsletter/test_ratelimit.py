@@ -21,6 +21,7 @@ from tests.newsletter.conftest import free_port
 
 def _ip(settings: object, proxies: int, remote: str, forwarded: str | None) -> str:
     settings.NEWSDESK_TRUSTED_PROXIES = proxies  # type: ignore[attr-defined]
+    settings.NEWSDESK_PROXY_ADDRESSES = ("10.0.0.0/8", "::1/128")  # type: ignore[attr-defined]
     extra = {"REMOTE_ADDR": remote}
     if forwarded is not None:
         extra["HTTP_X_FORWARDED_FOR"] = forwarded
@@ -44,6 +45,10 @@ def _ip(settings: object, proxies: int, remote: str, forwarded: str | None) -> s
         # Not an address at all.
         (1, "10.0.0.2", "evil, <script>", "10.0.0.2"),
         (1, "10.0.0.2", "2001:DB8::1", "2001:db8::1"),
+        # A peer that is not one of the proxies (the port reached directly): header ignored.
+        (1, "203.0.113.50", "198.51.100.1", "203.0.113.50"),
+        (1, "::ffff:10.0.0.2", "198.51.100.1", "198.51.100.1"),
+        (1, "::1", "198.51.100.1", "198.51.100.1"),
     ],
 )
 def test_client_ip(

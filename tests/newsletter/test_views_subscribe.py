@@ -161,6 +161,7 @@ def test_per_ip_limit_follows_trusted_proxies(
 ) -> None:
     settings.NEWSDESK_SIGNUP_LIMIT_PER_IP = 2
     settings.NEWSDESK_TRUSTED_PROXIES = 1
+    settings.NEWSDESK_PROXY_ADDRESSES = ("10.0.0.0/8",)
     proxy = {"REMOTE_ADDR": "10.0.0.2"}
     for n in range(2):
         # The client forges a new left-hand entry each time; only the proxy's entry counts.
@@ -229,3 +230,45 @@ def test_subscribe_page_query_count(
     # Warm: everything around the form comes from the fragment cache; the form needs nothing.
     with django_assert_num_queries(0):
         assert client.get("/subscribe/").status_code == 200
+
+
+def test_forwarded_headers_from_a_direct_client_are_ignored(
+    client: Client, mailbox: Mailbox, settings: Any
+) -> None:
+    """With a proxy configured but the port reachable directly, a client rotating
+    X-Forwarded-For got every signup through; only the proxies' addresses are believed now."""
+    settings.NEWSDESK_SIGNUP_LIMIT_PER_IP = 3
+    settings.NEWSDESK_TRUSTED_PROXIES = 1
+    settings.NEWSDESK_PROXY_ADDRESSES = ("127.0.0.0/8",)
+    direct = {"REMOTE_ADDR": "203.0.113.77"}
+    codes = [
+        signup(
+            client, f"r{n}@example.org", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}", **direct
+        ).status_code
+        for n in range(30)
+    ]
+    assert codes.count(302) == 3 and codes.count(429) == 27
+    consents = set(Consent.objects.values_list("ip", flat=True))
+    assert consents == {"203.0.113.77"}
+
+
+def test_a_direct_client_cannot_claim_https(client: Client, settings: Any) -> None:
+    from django.http import HttpRequest, HttpResponse
+
+    from newsdesk.core.proxies import UntrustedForwardingMiddleware
+
+    settings.NEWSDESK_TRUSTED_PROXIES = 1
+    settings.NEWSDESK_PROXY_ADDRESSES = ("127.0.0.0/8",)
+    seen: list[bool] = []
+
+    def view(request: HttpRequest) -> HttpResponse:
+        seen.append(request.is_secure())
+        return HttpResponse()
+
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    middleware = UntrustedForwardingMiddleware(view)
+    for remote in ["203.0.113.77", "127.0.0.1"]:
+        request = HttpRequest()
+        request.META = {"REMOTE_ADDR": remote, "HTTP_X_FORWARDED_PROTO": "https"}
+        middleware(request)
+    assert seen == [False, True]

@@ -14,6 +14,7 @@ from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 
+from newsdesk.core.proxies import peer_is_trusted_proxy
 from newsdesk.newsletter.models import RateLimitBucket
 
 # Buckets older than this are deleted as new ones are made; no limit uses a longer window.
@@ -24,16 +25,17 @@ logger = logging.getLogger(__name__)
 
 def client_ip(request: HttpRequest) -> str:
     """The client's address: REMOTE_ADDR, or with N trusted proxies in front (setting
-    NEWSDESK_TRUSTED_PROXIES), the Nth address from the right of X-Forwarded-For.
+    NEWSDESK_TRUSTED_PROXIES) and the request coming from one of them (NEWSDESK_PROXY_ADDRESSES),
+    the Nth address from the right of X-Forwarded-For.
 
     Each proxy appends the address it received the request from, so only the rightmost N
     entries were written by machines we trust; anything left of them is whatever the client
     chose to send. A header shorter than N means the request did not come through every proxy,
-    so it is not trusted at all.
+    so it is not trusted at all; nor is any header from a peer that is not a proxy.
     """
     remote = request.META.get("REMOTE_ADDR", "") or "0.0.0.0"  # noqa: S104 (a key, not a bind)
     proxies: int = settings.NEWSDESK_TRUSTED_PROXIES
-    if not proxies:
+    if not proxies or not peer_is_trusted_proxy(remote):
         return remote
     header = request.META.get("HTTP_X_FORWARDED_FOR", "")
     hops = [hop.strip() for hop in header.split(",") if hop.strip()]
