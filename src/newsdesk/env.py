@@ -231,6 +231,21 @@ ANYMAIL_ESPS = {
     "resend": "RESEND_API_KEY",
     "sparkpost": "SPARKPOST_API_KEY",
 }
+# The ESPs whose tracking webhooks are offered: those above, and Mailjet, whose webhooks need
+# only the basic-auth secret. Amazon SES (boto3), SendGrid and Unisender Go are not offered.
+WEBHOOK_ESPS = frozenset({*ANYMAIL_ESPS, "mailjet"})
+# ESPs that sign their webhook payloads, and the anymail setting with the key that checks the
+# signature (the environment variable is this with ANYMAIL_ in front). The first four refuse
+# every event until it is set; Mailtrap checks a signature only when it is set.
+WEBHOOK_SIGNING_SETTINGS = {
+    "MAILERSEND_SIGNING_SECRET": "mailersend",
+    "MAILGUN_WEBHOOK_SIGNING_KEY": "mailgun",
+    "MANDRILL_WEBHOOK_KEY": "mandrill",
+    "POSTAL_WEBHOOK_KEY": "postal",
+    "MAILTRAP_TRACKING_SECRET": "mailtrap",
+}
+WEBHOOK_SIGNATURE_REQUIRED = frozenset({"mailersend", "mailgun", "mandrill", "postal"})
+WEBHOOK_PASSWORD_MIN_LENGTH = 16
 # Self-hosted Postal has no default API address.
 _ANYMAIL_URL_REQUIRED = {"postal"}
 
@@ -341,7 +356,18 @@ def env_anymail(email: EmailSettings) -> dict[str, str]:
             raise ImproperlyConfigured(
                 f"{webhook_secret_name}: expected 'user:password' (no spaces or line breaks)"
             )
+        if len(password) < WEBHOOK_PASSWORD_MIN_LENGTH:
+            raise ImproperlyConfigured(
+                f"{webhook_secret_name}: the password part needs at least "
+                f"{WEBHOOK_PASSWORD_MIN_LENGTH} characters (make one with: python3 -c "
+                "'import secrets; print(secrets.token_urlsafe(24))')"
+            )
         settings["WEBHOOK_SECRET"] = secret
+    for setting in WEBHOOK_SIGNING_SETTINGS:
+        # Named as anymail names them, with ANYMAIL_ in front: ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY.
+        value = env_str(f"ANYMAIL_{setting}").strip()
+        if value:
+            settings[setting] = value
     if email.esp:
         key = env_str(api_key_name).strip()
         if not key or any(c in key for c in "\r\n\t "):

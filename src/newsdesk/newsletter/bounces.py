@@ -63,6 +63,12 @@ def bounce_kind(event: AnymailTrackingEvent) -> BounceEvent.Kind | None:
         return BounceEvent.Kind.SOFT
     if kind == EventType.BOUNCED:
         return BounceEvent.Kind.SOFT if _temporary(event) else BounceEvent.Kind.HARD
+    if kind == EventType.FAILED:
+        # The ESP gave up on the message: permanent only when it says so (Postal's HardFail).
+        raw = event.esp_event if isinstance(event.esp_event, dict) else {}
+        payload = raw.get("payload")
+        hard = isinstance(payload, dict) and payload.get("status") == "HardFail"
+        return BounceEvent.Kind.HARD if hard and not _temporary(event) else BounceEvent.Kind.SOFT
     # The ESP refused to send because it already knows the address is dead or malformed.
     if kind == EventType.REJECTED and reason in (
         RejectReason.BOUNCED,
@@ -73,15 +79,40 @@ def bounce_kind(event: AnymailTrackingEvent) -> BounceEvent.Kind | None:
     return None
 
 
+# SparkPost's bounce classes for failures that may pass (mailbox full, DNS, timeouts, ...).
+_SPARKPOST_SOFT_CLASSES = frozenset({"20", "21", "22", "23", "24", "40", "60", "70", "100"})
+
+
+def _dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _sparkpost_event(raw: dict[str, Any]) -> dict[str, Any]:
+    """SparkPost wraps each event as {"msys": {"<class>_event": {…}}}."""
+    wrapped = _dict(raw.get("msys"))
+    return _dict(next(iter(wrapped.values()), None)) if wrapped else {}
+
+
 def _temporary(event: AnymailTrackingEvent) -> bool:
     """A "bounced" event that the ESP's own fields or the SMTP reply mark as temporary.
 
-    anymail files Postmark's SoftBounce and Mailjet's soft bounces (``hard_bounce: false``) under
-    "bounced"; suppressing on the first full mailbox would drop readers who are merely away.
+    anymail files several ESPs' soft bounces under "bounced" (Postmark's SoftBounce, Mailjet's
+    ``hard_bounce: false``, Brevo's and Mandrill's soft_bounce, MailerSend's soft_bounced,
+    Resend's transient bounces, SparkPost's soft bounce classes); suppressing on the first full
+    mailbox would drop readers who are merely away.
     """
     raw = event.esp_event
     if isinstance(raw, dict):
-        if raw.get("hard_bounce") is False or raw.get("Type") == "SoftBounce":
+        data = _dict(raw.get("data"))
+        bounce = _dict(data.get("bounce"))
+        if (
+            raw.get("hard_bounce") is False
+            or raw.get("Type") == "SoftBounce"
+            or raw.get("event") == "soft_bounce"
+            or data.get("type") == "soft_bounced"
+            or bounce.get("type") == "Transient"
+            or str(_sparkpost_event(raw).get("bounce_class", "")) in _SPARKPOST_SOFT_CLASSES
+        ):
             return True
     return bool(event.mta_response and _TEMPORARY_REPLY.search(str(event.mta_response)))
 

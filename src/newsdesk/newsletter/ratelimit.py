@@ -67,14 +67,41 @@ def _window_start(now: datetime, window: timedelta) -> datetime:
     return datetime.fromtimestamp(epoch - epoch % seconds, tz=now.tzinfo)
 
 
+def _key_digest(key: str) -> str:
+    # Keys hold addresses and IPs: only a keyed hash of them is stored, in either place.
+    return hashlib.sha256(f"{settings.SECRET_KEY}:{key}".encode()).hexdigest()
+
+
+def ratelimit_spent(*, key: str, limit: int, window: timedelta) -> bool:
+    """Whether ``key`` has already used up ``limit`` in the current window, counting nothing.
+
+    For limits on failures (wrong credentials): the failures are counted with
+    ``ratelimit_hit``, and once they are spent a request is refused before its credentials are
+    even compared, so guessing on cannot tell a right guess from a wrong one.
+    """
+    digest = _key_digest(key)
+    start = _window_start(timezone.now(), window)
+    if settings.REDIS_URL:
+        from newsdesk.newsletter.ratelimit_redis import RedisError, redis_peek
+
+        try:
+            return (
+                redis_peek(url=settings.REDIS_URL, key=digest, window_start=int(start.timestamp()))
+                >= limit
+            )
+        except RedisError as exc:
+            logger.warning("rate limit: Redis unavailable (%s); reading the database", exc)
+    counts = RateLimitBucket.objects.filter(key=digest, window_start=start)
+    return (counts.values_list("count", flat=True).first() or 0) >= limit
+
+
 def ratelimit_hit(*, key: str, limit: int, window: timedelta) -> bool:
     """Count one hit for ``key`` in the current fixed window; True while within ``limit``.
 
     Counted in Redis when REDIS_URL is set; if Redis cannot answer, in the database, so that a
     Redis outage neither blocks signups nor lifts the limits.
     """
-    # Keys hold addresses and IPs: only a keyed hash of them is stored, in either place.
-    digest = hashlib.sha256(f"{settings.SECRET_KEY}:{key}".encode()).hexdigest()
+    digest = _key_digest(key)
     now = timezone.now()
     start = _window_start(now, window)
     if settings.REDIS_URL:

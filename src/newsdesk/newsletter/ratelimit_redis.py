@@ -12,7 +12,7 @@ from functools import cache
 import redis
 from redis import RedisError
 
-__all__ = ["RedisError", "redis_client", "redis_count"]
+__all__ = ["RedisError", "redis_client", "redis_count", "redis_peek"]
 
 # Short timeouts: a limiter that waits on a sick Redis would make the signup form hang; the
 # caller falls back to the database instead.
@@ -29,13 +29,23 @@ def redis_client(url: str) -> redis.Redis:
     )
 
 
+def _name(key: str, window_start: int) -> str:
+    return f"newsdesk:ratelimit:{key}:{window_start}"
+
+
+def redis_peek(*, url: str, key: str, window_start: int) -> int:
+    """The count of ``key``'s window so far, adding nothing."""
+    value = redis_client(url).get(_name(key, window_start))
+    return int(value) if value is not None else 0  # type: ignore[arg-type]
+
+
 def redis_count(*, url: str, key: str, window_start: int, window_seconds: int) -> int:
     """Add one hit to ``key``'s window starting at ``window_start`` (epoch seconds); the count.
 
     INCR and EXPIRE go in one MULTI/EXEC transaction, so a key never lives on without an expiry
     and concurrent hits never lose a count. Raises redis.RedisError when Redis cannot answer.
     """
-    name = f"newsdesk:ratelimit:{key}:{window_start}"
+    name = _name(key, window_start)
     pipeline = redis_client(url).pipeline(transaction=True)
     pipeline.incr(name)
     pipeline.expire(name, window_seconds + EXPIRY_MARGIN_SECONDS)

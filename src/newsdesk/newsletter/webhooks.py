@@ -4,13 +4,18 @@ anymail alone accepts every webhook from anyone when WEBHOOK_SECRET is unset (it
 answers a malformed body with a 500 (which the ESP retries for days), and reads bodies up to
 Django's general upload limit. Here:
 
+- only the ESPs newsdesk supports are mounted (``env.WEBHOOK_ESPS``); others answer 404;
 - no ANYMAIL_WEBHOOK_SECRET configured: every request is refused (403), for every ESP, even those
-  that also sign their payloads;
+  that also sign their payloads; an ESP that signs its payloads is refused (403) until the key
+  that checks its signature is configured, instead of failing each event with a 500;
 - wrong or missing basic auth: 401 with a challenge (Amazon SNS and some others send the
-  credentials only after one); anymail then checks them again itself, plus any ESP signature;
+  credentials only after one); anymail then checks them again itself, plus any ESP signature.
+  After WRONG_CREDENTIALS_LIMIT wrong tries in an hour from one IP, that IP gets 429 without
+  its credentials being compared, so the secret cannot be guessed at speed;
 - a body over NEWSDESK_WEBHOOK_MAX_BYTES: 413, before it is read;
-- a body anymail cannot parse (bad JSON, bad UTF-8, the wrong shape): 400, so a bad request
-  is not retried, while a failure in our own handler stays a 500 so that the ESP retries it;
+- a body anymail cannot parse (bad JSON, bad UTF-8, nesting too deep, the wrong shape): 400 and a
+  log line, so a bad request is not retried and is not lost silently, while a failure in our
+  own handler stays a 500 so that the ESP retries it;
 - only the tracking and inbound webhooks are mounted; inbound mail is read only for the
   "unsubscribe <token>" messages of List-Unsubscribe's mailto: link (see inbound.py).
 
@@ -21,7 +26,9 @@ these URLs, so the handlers are always connected before the first event arrives.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from typing import Any
 
@@ -33,9 +40,14 @@ from django.urls import URLPattern
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 
+from newsdesk.env import WEBHOOK_ESPS, WEBHOOK_SIGNATURE_REQUIRED, WEBHOOK_SIGNING_SETTINGS
 from newsdesk.newsletter import bounces, inbound  # noqa: F401 (connect the signal receivers)
+from newsdesk.newsletter.ratelimit import client_ip, ip_limit_key, ratelimit_hit, ratelimit_spent
 
 View = Callable[..., HttpResponse]
+logger = logging.getLogger(__name__)
+WRONG_CREDENTIALS_LIMIT = 20
+WRONG_CREDENTIALS_WINDOW = timedelta(hours=1)
 
 
 class MalformedPayloadError(ValueError):
@@ -48,13 +60,27 @@ class _ParseErrorsAreBadRequests:
     def parse_events(self, request: HttpRequest) -> list[Any]:
         try:
             return super().parse_events(request)  # type: ignore[misc]
-        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
-            raise MalformedPayloadError(str(exc)) from exc
+        except (
+            ValueError,
+            KeyError,
+            TypeError,
+            AttributeError,
+            IndexError,
+            RecursionError,  # JSON nested thousands deep
+        ) as exc:
+            raise MalformedPayloadError(f"{type(exc).__name__}: {exc}"[:200]) from exc
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
             return super().post(request, *args, **kwargs)  # type: ignore[misc]
-        except MalformedPayloadError:
+        except (MalformedPayloadError, RecursionError) as exc:
+            # RecursionError here: an ESP (Mailgun) that parses the JSON to check a signature.
+            logger.warning(
+                "webhook %s: malformed payload of %s bytes refused (400): %s",
+                request.path,
+                request.META.get("CONTENT_LENGTH") or "?",
+                exc,
+            )
             return _plain("Malformed webhook payload.\n", status=400)
 
 
@@ -69,7 +95,20 @@ def _allowed_credentials() -> list[str]:
     return [item for item in secret if item]
 
 
-def _guarded(view: View) -> View:
+def _missing_signing_key(esp: str) -> str | None:
+    """The variable to set before this ESP's signed events can be checked, if it is unset."""
+    if esp not in WEBHOOK_SIGNATURE_REQUIRED:
+        return None
+    configured = settings.ANYMAIL
+    names = [name for name, owner in WEBHOOK_SIGNING_SETTINGS.items() if owner == esp]
+    if any(configured.get(name) for name in names):
+        return None
+    if esp == "mailgun" and configured.get("MAILGUN_API_KEY"):
+        return None  # anymail checks Mailgun's signatures with the API key when no key is set
+    return f"ANYMAIL_{names[0]}"
+
+
+def _guarded(view: View, esp: str) -> View:
     @wraps(view)
     def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         allowed = _allowed_credentials()
@@ -78,10 +117,26 @@ def _guarded(view: View) -> View:
                 "Webhooks are switched off: ANYMAIL_WEBHOOK_SECRET is not configured.\n",
                 status=403,
             )
+        missing = _missing_signing_key(esp)
+        if missing:
+            return _plain(
+                f"{esp} signs its webhooks: set {missing} to the key from {esp}'s settings.\n",
+                status=403,
+            )
         if request.method == "POST":
+            guesses = f"webhook-auth:{ip_limit_key(client_ip(request))}"
+            if ratelimit_spent(
+                key=guesses, limit=WRONG_CREDENTIALS_LIMIT, window=WRONG_CREDENTIALS_WINDOW
+            ):
+                response = _plain("Too many wrong webhook credentials.\n", status=429)
+                response["Retry-After"] = str(int(WRONG_CREDENTIALS_WINDOW.total_seconds()))
+                return response
             given = get_request_basic_auth(request) or ""
             # any() may stop early: that reveals how many secrets exist, not their contents.
             if not any(constant_time_compare(given, secret) for secret in allowed):
+                ratelimit_hit(
+                    key=guesses, limit=WRONG_CREDENTIALS_LIMIT, window=WRONG_CREDENTIALS_WINDOW
+                )
                 response = _plain("Missing or wrong webhook credentials.\n", status=401)
                 response["WWW-Authenticate"] = 'Basic realm="newsdesk webhooks"'
                 return response
@@ -105,9 +160,12 @@ def _webhook_patterns() -> list[URLPattern]:
         if "tracking" not in name and "inbound" not in name:
             continue
         view_class = pattern.callback.view_class  # type: ignore[attr-defined]
+        esp = str(view_class.esp_name).lower()
+        if esp not in WEBHOOK_ESPS:
+            continue
         strict = type(view_class.__name__, (_ParseErrorsAreBadRequests, view_class), {})
         view = strict.as_view(**pattern.callback.view_initkwargs)  # type: ignore[attr-defined]
-        patterns.append(URLPattern(pattern.pattern, _guarded(view), name=pattern.name))
+        patterns.append(URLPattern(pattern.pattern, _guarded(view, esp), name=pattern.name))
     return patterns
 
 
