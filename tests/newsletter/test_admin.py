@@ -62,3 +62,21 @@ def test_anonymous_visitors_see_nothing(client: Client, subscribers: Any) -> Non
     response = client.get(LIST)
     assert response.status_code == 302
     assert b"ann@example.org" not in response.content
+
+
+def test_the_inspect_page_shows_the_owed_email_and_the_consent_history(
+    editor_client: Client, settings: Any
+) -> None:
+    from newsdesk.newsletter.services import subscriber_signup
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 1  # refused: the email stays owed
+    subscriber_signup(
+        email="ann@example.org", ip="203.0.113.5", consent_text="<b>Send me</b> the news."
+    )
+    ann = Subscriber.objects.get()
+    body = editor_client.get(f"{LIST}inspect/{ann.pk}/").content.decode()
+    assert "Owed: Confirmation email" in body and "after 1 failed try" in body
+    assert "Last failure: ConnectionRefusedError" in body
+    assert "Asked to subscribe" in body and "203.0.113.5" in body
+    assert "&lt;b&gt;Send me&lt;/b&gt; the news." in body

@@ -194,10 +194,12 @@ class SubscriberIndexView(IndexView):
 
 
 class SubscriberInspectView(InspectView):
-    """The subscriber's fields, then the bounces and complaints the mail provider reported."""
+    """The subscriber's fields, the email they are owed, their consent history, then the
+    bounces and complaints the mail provider reported."""
 
     template_name = "newsletter/admin/subscriber_inspect.html"
     bounce_events_shown = 50
+    consents_shown = 50
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -205,4 +207,5 @@ class SubscriberInspectView(InspectView):
             "delivery__digest"
         )
         context["bounce_events"] = list(events[: self.bounce_events_shown])
+        context["consents"] = list(self.object.consents.all()[: self.consents_shown])
         return context
