@@ -53,6 +53,21 @@ class ProcessDatabase:
         with psycopg.connect(self.url) as connection:
             return connection.execute(sql, params).fetchall()
 
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
+        """A write with %s placeholders, committed, on either database."""
+        if self.url is None:
+            connection = sqlite3.connect(self.data_dir / "newsdesk.sqlite3")
+            try:
+                with connection:
+                    connection.execute(sql.replace("%s", "?"), params)
+            finally:
+                connection.close()
+            return
+        import psycopg
+
+        with psycopg.connect(self.url) as connection:
+            connection.execute(sql, params)
+
 
 def _with_database_name(url: str, name: str) -> str:
     parts = urlsplit(url)

@@ -261,6 +261,9 @@ NEWSDESK_DIGEST_TIME = env_time("NEWSDESK_DIGEST_TIME", "07:00")
 NEWSDESK_DIGEST_WEEKDAY = env_weekday("NEWSDESK_DIGEST_WEEKDAY", "monday")
 # Parallel SMTP connections of the digest sender; most providers accept a handful per client.
 NEWSDESK_DIGEST_CONNECTIONS = env_int("NEWSDESK_DIGEST_CONNECTIONS", 4, minimum=1, maximum=64)
+# A reader whose mail server keeps deferring is tried again in later rounds until the edition is
+# this many hours old; then the delivery fails with the server's last reply.
+NEWSDESK_DIGEST_RETRY_HOURS = env_int("NEWSDESK_DIGEST_RETRY_HOURS", 24, minimum=1, maximum=168)
 
 # --- Anymail: ESP backends and bounce/complaint webhooks (newsletter/bounces.py) ------------------
 # EMAIL_URL=anymail+postmark: (or mailgun, …) sends through an ESP's API with ANYMAIL_API_KEY.

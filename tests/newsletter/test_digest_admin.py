@@ -166,3 +166,14 @@ def test_outbox_refuses_other_files(
 def test_outbox_is_hidden_when_mail_goes_to_a_server(editor_client: Client, settings: Any) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     assert editor_client.get(reverse("newsletter_outbox")).status_code == 404
+
+
+def test_report_says_why_sending_stopped(editor_client: Client, draft: Digest) -> None:
+    from newsdesk.newsletter.digests import digest_problem_record
+
+    digest_problem_record(draft, "the mail system failed 5 times in a row: connection: <refused>")
+    page = editor_client.get(report_url(draft)).content.decode()
+    assert "Sending paused" in page
+    assert "connection: &lt;refused&gt;" in page
+    digest_problem_record(draft, "")
+    assert "Sending paused" not in editor_client.get(report_url(draft)).content.decode()

@@ -176,3 +176,11 @@ def digest_mark_sent(digest: Digest) -> None:
     Digest.objects.filter(pk=digest.pk, status=Digest.Status.SENDING).update(
         status=Digest.Status.SENT, sent_at=timezone.now()
     )
+
+
+def digest_problem_record(digest: Digest, problem: str) -> None:
+    """Why the last sending run stopped early, for the admin; "" once a run gets through."""
+    rows = Digest.objects.filter(pk=digest.pk)
+    if not problem:
+        rows = rows.exclude(send_problem="")  # most runs: no write at all
+    rows.update(send_problem=problem[:300], send_problem_at=timezone.now() if problem else None)

@@ -166,6 +166,10 @@ class Digest(ClusterableModel):
     created_at = models.DateTimeField(auto_now_add=True)
     frozen_at = models.DateTimeField(null=True, blank=True, editable=False)
     sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Why the last sending run stopped early (the mail server unreachable, refused logins, …),
+    # shown in the admin; cleared by a run that gets through.
+    send_problem = models.CharField(max_length=300, blank=True, editable=False)
+    send_problem_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     panels = [
         FieldPanel("edition"),
@@ -253,6 +257,8 @@ class Delivery(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     # The server's last reply for a failure ("550 5.1.1 no such user"), cut to fit.
     error = models.CharField(max_length=300, blank=True)
+    # A reader whose server keeps deferring waits until then before the next run tries again.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -1,6 +1,6 @@
 """The digest sender: every confirmed reader gets a digest once, whatever happens to the process.
 
-The rules (DESIGN.md, "The digest sender"):
+The rules (docs/newsletter.md, "The digest sender"):
 
 - One ``Delivery`` row per (digest, subscriber), unique, created before anything is sent.
 - A row is pending until the server has answered 250 for its message; then it is marked sent in
@@ -12,26 +12,37 @@ The rules (DESIGN.md, "The digest sender"):
 - Suppression is checked again when a page of rows is read, moments before sending.
 - Subscribers and deliveries are read by keyset pagination and handed to the connections
   through a small bounded queue, so memory stays flat however long the list is.
+- Every run ends: a reader whose server keeps deferring is tried a few times, then again in
+  later runs with growing pauses, and fails with the server's last reply once the edition is
+  NEWSDESK_DIGEST_RETRY_HOURS old. When the mail system itself keeps failing (no connection,
+  refused login, the ESP down), the run stops at once, leaves the rows pending for the next
+  round, and records why on the digest for the admin.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from urllib.parse import quote, urlsplit
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Field
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from newsdesk.newsletter import digests
+from newsdesk.newsletter.delivery_rows import (
+    PAGE,
+    deliveries_enqueue,
+    delivery_record,
+    relax_commit_sync,
+)
 from newsdesk.newsletter.digest_render import (
     digest_message_template,
     items_for_topics,
@@ -45,12 +56,17 @@ from newsdesk.newsletter.transports import Job, Outcome, Result, Transport, tran
 
 logger = logging.getLogger(__name__)
 
-PAGE = 500
-# A message the server keeps deferring (4xx) is retried with growing pauses up to this many
-# times in one run, then left pending for the next run rather than failing it.
-MAX_ATTEMPTS = 6
+# A message the server defers (4xx) is tried this many times in one run, with pauses that
+# start at FIRST_BACKOFF and double; then the reader waits for a later run (DEFER_DELAYS).
+MAX_ATTEMPTS = 3
 FIRST_BACKOFF = 0.5
-MAX_BACKOFF = 60.0
+# How long a deferred reader waits before the next run tries again: after the first run's tries,
+# the second's, …; the last delay repeats until the edition is too old to keep trying.
+DEFER_DELAYS = tuple(timedelta(minutes=m) for m in (1, 5, 15, 30, 60))
+# Failures of the mail system in a row (no successes between, over all connections) after which
+# the run stops: with the server down, trying each reader in turn would keep the worker busy
+# for hours and tell nobody.
+UNAVAILABLE_LIMIT = 5
 _STOP = None
 
 
@@ -59,38 +75,51 @@ class SendReport:
     sent: int = 0
     failed: int = 0
     skipped: int = 0
-    deferred: int = 0
+    deferred: int = 0  # waiting for a later run
+    stopped: str = ""  # why the run stopped early, if it did
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, name: str) -> None:
         with self.lock:
             setattr(self, name, getattr(self, name) + 1)
 
-
-def _eligible(digest: Digest):
-    return Subscriber.objects.filter(
-        status=Subscriber.Status.CONFIRMED, paused=False, frequency=digest.edition
-    )
-
-
-def deliveries_enqueue(digest: Digest) -> int:
-    """Create the pending rows for every eligible reader; existing rows are left as they are."""
-    created = 0
-    last = 0
-    while True:
-        ids = list(
-            _eligible(digest)
-            .filter(pk__gt=last)
-            .order_by("pk")
-            .values_list("pk", flat=True)[: PAGE * 4]
+    def summary(self) -> str:
+        text = (
+            f"sent {self.sent}, failed {self.failed}, skipped {self.skipped}, "
+            f"deferred {self.deferred}"
         )
-        if not ids:
-            return created
-        last = ids[-1]
-        rows = Delivery.objects.bulk_create(
-            [Delivery(digest=digest, subscriber_id=pk) for pk in ids], ignore_conflicts=True
-        )
-        created += len(rows)
+        return f"{text}; stopped: {self.stopped}" if self.stopped else text
+
+
+class _Circuit:
+    """Consecutive failures of the mail system, shared by the connection threads: any success
+    resets the count, UNAVAILABLE_LIMIT of them in a row stop the run."""
+
+    def __init__(self, limit: int = UNAVAILABLE_LIMIT) -> None:
+        self._limit = limit
+        self._lock = threading.Lock()
+        self._failures = 0
+        self._last = ""
+        self.reason = ""
+        self.open = threading.Event()
+
+    def success(self) -> None:
+        with self._lock:
+            self._failures = 0
+
+    def unresolved(self) -> str:
+        """The last failure, if no message went through after it: what the admin should see
+        even when the run was too short to reach the limit."""
+        with self._lock:
+            return f"the mail system failed: {self._last}" if self._failures else ""
+
+    def failure(self, reason: str) -> None:
+        with self._lock:
+            self._failures += 1
+            self._last = reason
+            if self._failures >= self._limit and not self.open.is_set():
+                self.reason = f"the mail system failed {self._failures} times in a row: {reason}"
+                self.open.set()
 
 
 class _Links:
@@ -170,9 +199,11 @@ def _jobs(digest: Digest, templates: _Templates, report: SendReport) -> Iterator
     while True:
         rows = list(
             Delivery.objects.filter(digest=digest, status=Delivery.Status.PENDING, pk__gt=last)
+            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=timezone.now()))
             .select_related("subscriber")
             .only(
                 "pk",
+                "attempts",
                 "subscriber__id",
                 "subscriber__email",
                 "subscriber__email_key",
@@ -203,75 +234,13 @@ def _jobs(digest: Digest, templates: _Templates, report: SendReport) -> Iterator
                 skipped.append(row.pk)
                 continue
             values = _personal_values(subscriber=subscriber, digest=digest, links=links)
-            yield Job(row.pk, subscriber.email, template, values)
+            yield Job(row.pk, subscriber.email, template, values, row.attempts)
         if skipped:
             Delivery.objects.filter(pk__in=skipped, status=Delivery.Status.PENDING).update(
                 status=Delivery.Status.SKIPPED
             )
             for _ in skipped:
                 report.add("skipped")
-
-
-@functools.cache
-def _record_sql() -> dict[Outcome, str]:
-    """The three UPDATEs of ``_record``, written out once from the model's names."""
-    quote = connection.ops.quote_name
-    meta = Delivery._meta
-
-    def column(name: str) -> str:
-        field = meta.get_field(name)
-        # Only concrete fields are named here (not relations seen from the other side), and a
-        # concrete field always has a column.
-        assert isinstance(field, Field) and field.column is not None, name
-        return quote(field.column)
-
-    attempts = f"{column('attempts')} = {column('attempts')} + 1"
-    where = f"WHERE {column('id')} = %s AND {column('status')} = %s"
-    update = f"UPDATE {quote(meta.db_table)} SET"
-    return {
-        Outcome.SENT: f"{update} {column('status')} = %s, {column('sent_at')} = %s, {attempts}, "
-        f"{column('error')} = %s {where}",
-        Outcome.PERMANENT: f"{update} {column('status')} = %s, {attempts}, {column('error')} = %s "
-        f"{where}",
-        Outcome.RETRY: f"{update} {attempts}, {column('error')} = %s {where}",
-    }
-
-
-def _record(job: Job, outcome: Outcome, detail: str) -> None:
-    """One UPDATE of a still-pending row, in autocommit: committed the moment it returns.
-
-    Plain SQL rather than a queryset: building and compiling the ORM's UPDATE cost about a
-    quarter of the sender's CPU, once for every message.
-    """
-    pending = (job.delivery_id, Delivery.Status.PENDING.value)
-    if outcome is Outcome.SENT:
-        sent_at = connection.ops.adapt_datetimefield_value(timezone.now())
-        params: tuple[str | int | None, ...] = (Delivery.Status.SENT.value, sent_at, "", *pending)
-    elif outcome is Outcome.PERMANENT:
-        params = (Delivery.Status.FAILED.value, detail, *pending)
-    else:
-        params = (detail, *pending)
-    with connection.cursor() as cursor:
-        cursor.execute(_record_sql()[outcome], params)
-
-
-def _relax_commit_sync() -> None:
-    """Commit without waiting for the disk, on this thread's connection only.
-
-    The sender is built to survive its own process dying, and a commit the database server has
-    accepted survives that whatever these settings say. What they give up is the last commits
-    before a power cut (SQLite in WAL mode with synchronous=NORMAL) or a crash of the database
-    server itself (PostgreSQL's synchronous_commit=off, at most about three WAL-writer delays
-    back, and never a torn or half-applied commit). Losing a "sent" mark means one duplicate
-    message, never a skipped reader. Waiting for the disk on every message instead made the
-    disk's flush latency the limit of the whole send: on PostgreSQL, 4 connections managed
-    about 900 messages/s.
-    """
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("PRAGMA synchronous=NORMAL")
-        elif connection.vendor == "postgresql":
-            cursor.execute("SET synchronous_commit TO off")
 
 
 def _send_one(transport: Transport, job: Job) -> Result:
@@ -285,31 +254,73 @@ def _send_one(transport: Transport, job: Job) -> Result:
         return Result(Outcome.PERMANENT, f"internal error: {type(error).__name__}: {error}"[:300])
 
 
+@dataclass(frozen=True)
+class _RunRules:
+    give_up_at: datetime  # a reader still deferred after this fails with the last reply
+    sleep: Callable[[float], None]
+
+
+def _deferred_until(tries_before: int, tries_now: int) -> datetime:
+    runs = (tries_before + tries_now) // MAX_ATTEMPTS
+    return timezone.now() + DEFER_DELAYS[min(max(runs - 1, 0), len(DEFER_DELAYS) - 1)]
+
+
+def _send_with_retries(
+    transport: Transport, job: Job, circuit: _Circuit, rules: _RunRules
+) -> tuple[Result | None, int]:
+    """Up to MAX_ATTEMPTS tries of one message; the last result (None: the run was stopping)
+    and how many tries the reader's server deferred."""
+    backoff = FIRST_BACKOFF
+    deferred = 0
+    result: Result | None = None
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        if circuit.open.is_set():
+            return None, deferred
+        result = _send_one(transport, job)
+        if result.outcome is Outcome.UNAVAILABLE:
+            circuit.failure(result.detail)
+            delivery_record(job, Outcome.UNAVAILABLE, result.detail)
+        else:
+            circuit.success()
+            if result.outcome is not Outcome.RETRY:
+                return result, deferred
+            deferred += 1
+            if attempt < MAX_ATTEMPTS:  # the last try is recorded by the caller, with its outcome
+                delivery_record(job, Outcome.RETRY, result.detail)
+        if attempt < MAX_ATTEMPTS:
+            logger.info("not sent (%s); trying again in %.1f s", result.detail, backoff)
+            rules.sleep(backoff)
+            backoff *= 2
+    return result, deferred
+
+
 def _connection_worker(
     jobs: queue.Queue[Job | None],
     make_transport: Callable[[], Transport],
     report: SendReport,
-    sleep: Callable[[float], None],
+    circuit: _Circuit,
+    rules: _RunRules,
 ) -> None:
     transport = make_transport()
-    _relax_commit_sync()
+    relax_commit_sync()
     try:
         while (job := jobs.get()) is not _STOP:
-            backoff = FIRST_BACKOFF
-            for attempt in range(1, MAX_ATTEMPTS + 1):
-                result = _send_one(transport, job)
-                if result.outcome is not Outcome.RETRY:
-                    break
-                _record(job, Outcome.RETRY, result.detail)
-                if attempt < MAX_ATTEMPTS:
-                    logger.info("deferred (%s); retrying in %.1f s", result.detail, backoff)
-                    sleep(backoff)
-                    backoff = min(backoff * 2, MAX_BACKOFF)
-            if result.outcome is Outcome.RETRY:
-                report.add("deferred")
-                continue
-            _record(job, result.outcome, result.detail)
-            report.add("sent" if result.outcome is Outcome.SENT else "failed")
+            result, deferred = _send_with_retries(transport, job, circuit, rules)
+            if result is None or result.outcome is Outcome.UNAVAILABLE:
+                report.add("deferred")  # pending, for the next round
+            elif result.outcome is Outcome.RETRY:
+                if timezone.now() >= rules.give_up_at:
+                    tries = job.attempts + deferred
+                    reason = f"gave up after {tries} deferrals: {result.detail}"[:300]
+                    delivery_record(job, Outcome.PERMANENT, reason)
+                    report.add("failed")
+                else:
+                    until = _deferred_until(job.attempts, deferred)
+                    delivery_record(job, Outcome.RETRY, result.detail, next_attempt_at=until)
+                    report.add("deferred")
+            else:
+                delivery_record(job, result.outcome, result.detail)
+                report.add("sent" if result.outcome is Outcome.SENT else "failed")
     finally:
         transport.close()
         connection.close()
@@ -336,7 +347,8 @@ def digest_send(
     make_transport: Callable[[], Transport] = transport_make,
     sleep: Callable[[float], None] = time.sleep,
 ) -> SendReport:
-    """Send a frozen digest to every reader who has not had it yet. Safe to run again.
+    """Send a frozen digest to every reader who has not had it yet and whose turn it is. Safe to
+    run again.
 
     Raises ``SenderBusy`` when another process is sending this digest.
     """
@@ -348,11 +360,17 @@ def digest_send(
             return report
         deliveries_enqueue(digest)
         templates = _Templates(digest)
+        frozen_at = digest.frozen_at or timezone.now()
+        rules = _RunRules(
+            give_up_at=frozen_at + timedelta(hours=settings.NEWSDESK_DIGEST_RETRY_HOURS),
+            sleep=sleep,
+        )
+        circuit = _Circuit()
         jobs: queue.Queue[Job | None] = queue.Queue(maxsize=connections * 4)
         workers = [
             threading.Thread(
                 target=_connection_worker,
-                args=(jobs, make_transport, report, sleep),
+                args=(jobs, make_transport, report, circuit, rules),
                 name=f"digest-smtp-{number}",
                 daemon=True,
             )
@@ -362,16 +380,21 @@ def digest_send(
             worker.start()
         try:
             for job in _jobs(digest, templates, report):
+                if circuit.open.is_set():
+                    break  # the rest stay pending for the next round
                 _hand_over(jobs, job, workers)
         finally:
             for _ in workers:
                 _hand_over(jobs, _STOP, workers)
             for worker in workers:
                 worker.join()
-        if (
-            report.deferred == 0
-            and not digest.deliveries.filter(status=Delivery.Status.PENDING).exists()
-        ):
-            digests.digest_mark_sent(digest)
-            digest.refresh_from_db()
+        if circuit.open.is_set():
+            report.stopped = circuit.reason
+            logger.warning("%s: sending stopped, will try again: %s", digest, circuit.reason)
+            digests.digest_problem_record(digest, circuit.reason)
+        else:
+            digests.digest_problem_record(digest, circuit.unresolved())
+            if not digest.deliveries.filter(status=Delivery.Status.PENDING).exists():
+                digests.digest_mark_sent(digest)
+        digest.refresh_from_db()
     return report

@@ -28,8 +28,12 @@ SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 
 class Outcome(enum.Enum):
     SENT = "sent"
-    RETRY = "retry"  # 4xx, a dropped connection: the server may take it later
+    RETRY = "retry"  # 4xx for this reader: their server may take it later
     PERMANENT = "permanent"  # 5xx: this address will not take it
+    # The mail system itself failed (no connection, refused login, our sender refused, the ESP
+    # down or misconfigured): nothing says this reader is at fault, and the next message
+    # would most likely fail the same way.
+    UNAVAILABLE = "unavailable"
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,7 @@ class Job:
     email: str
     template: MessageTemplate
     values: dict[str, str]
+    attempts: int = 0  # tries the reader's server deferred in earlier runs
 
 
 class Transport(Protocol):
@@ -130,6 +135,12 @@ class SmtpTransport:
             options.append("SMTPUTF8")
         try:
             smtp = self._connect()
+        except (smtplib.SMTPException, OSError) as error:
+            # Refused connections, TLS failures and refused logins alike: the server, not the
+            # reader. (A login refusal is a 5xx reply, which must not fail every reader.)
+            self._drop()
+            return Result(Outcome.UNAVAILABLE, f"connection: {error}"[:300])
+        try:
             if not smtp.has_extn("8bitmime"):
                 options.remove("BODY=8BITMIME")
             if "SMTPUTF8" in options and not smtp.has_extn("smtputf8"):
@@ -140,6 +151,10 @@ class SmtpTransport:
         except smtplib.SMTPRecipientsRefused as error:
             code, message = next(iter(error.recipients.values()))
             return _classify(code, message)
+        except smtplib.SMTPSenderRefused as error:
+            # MAIL FROM refused: our own address, so every message would be refused alike.
+            self._reset()
+            return Result(Outcome.UNAVAILABLE, _reply(error.smtp_code, error.smtp_error))
         except smtplib.SMTPResponseException as error:
             # Sender refused, data refused, 421 "too busy": the session may be unusable now.
             if error.smtp_code == 421:
@@ -149,7 +164,7 @@ class SmtpTransport:
             return _classify(error.smtp_code, error.smtp_error)
         except (smtplib.SMTPException, OSError) as error:
             self._drop()
-            return Result(Outcome.RETRY, f"connection: {error}"[:300])
+            return Result(Outcome.UNAVAILABLE, f"connection: {error}"[:300])
         return Result(Outcome.SENT)
 
     def _reset(self) -> None:
@@ -191,11 +206,47 @@ class DjangoTransport:
         try:
             sent = self._connection.send_messages([message])
         except Exception as error:  # backends raise their own types; none should stop the run
-            return Result(Outcome.RETRY, f"{type(error).__name__}: {error}"[:300])
+            return _classify_backend_error(error)
         return Result(Outcome.SENT) if sent else Result(Outcome.RETRY, "backend sent nothing")
 
     def close(self) -> None:
         self._connection.close()
+
+
+# HTTP statuses of an ESP's API that mean "not this message, ever" (a bad or suppressed
+# recipient, a message the API will not take); 401/403 mean our credentials, 429 and 5xx a
+# service that may take it later.
+_PERMANENT_API_STATUSES = frozenset({400, 404, 406, 409, 413, 422})
+
+
+def _classify_backend_error(error: Exception) -> Result:
+    """What an exception from a Django email backend (anymail's above all) says."""
+    from anymail.exceptions import (
+        AnymailAPIError,
+        AnymailConfigurationError,
+        AnymailImproperlyInstalled,
+        AnymailInvalidAddress,
+        AnymailRecipientsRefused,
+    )
+    from django.core.exceptions import ImproperlyConfigured
+
+    detail = f"{type(error).__name__}: {error}"[:300]
+    if isinstance(error, AnymailRecipientsRefused | AnymailInvalidAddress):
+        return Result(Outcome.PERMANENT, detail)
+    if isinstance(
+        error, AnymailConfigurationError | AnymailImproperlyInstalled | ImproperlyConfigured
+    ):
+        return Result(Outcome.UNAVAILABLE, detail)
+    if isinstance(error, AnymailAPIError):
+        status = getattr(error, "status_code", None)
+        if status in _PERMANENT_API_STATUSES:
+            return Result(Outcome.PERMANENT, detail)
+        if status is None or status in (401, 403) or status >= 500:
+            return Result(Outcome.UNAVAILABLE, detail)  # unreachable, our key refused, or down
+        return Result(Outcome.RETRY, detail)
+    if isinstance(error, OSError):  # the outbox's disk, a socket
+        return Result(Outcome.UNAVAILABLE, detail)
+    return Result(Outcome.RETRY, detail)
 
 
 def transport_make() -> Transport:

@@ -93,10 +93,9 @@ class Command(BaseCommand):
             except Exception:
                 logger.exception("sending %s failed; trying again next round", digest)
                 continue
-            self.stdout.write(
-                f"{digest}: sent {report.sent}, failed {report.failed}, "
-                f"skipped {report.skipped}, deferred {report.deferred}"
-            )
+            if report.sent or report.failed or report.skipped or report.stopped:
+                # Rounds that only find readers waiting for a later try say nothing.
+                self.stdout.write(f"{digest}: {report.summary()}")
 
     def tasks_loop(self, stopping: threading.Event) -> None:
         try:

@@ -101,7 +101,4 @@ class Command(BaseCommand):
     @staticmethod
     def _summary(digest: Digest, report: SendReport) -> str:
         digest.refresh_from_db()
-        return (
-            f"{digest}: sent {report.sent}, failed {report.failed}, skipped {report.skipped}, "
-            f"deferred {report.deferred}; status {digest.get_status_display().lower()}"
-        )
+        return f"{digest}: {report.summary()}; status {digest.get_status_display().lower()}"
