@@ -196,6 +196,8 @@ def test_preview_prints_a_draft_without_freezing_it(
     call_command("digest", "preview", "--date", "2026-11-24")
     out = capsys.readouterr().out
     assert out.startswith("Subject: Today at ") and "Harbour festival returns" in out
+    # Each reader's links are described, never the placeholders personalisation uses.
+    assert "NDSK" not in out and "[each reader's own unsubscribe link]" in out
     assert not Digest.objects.exclude(status=Digest.Status.DRAFT).exists()
 
 

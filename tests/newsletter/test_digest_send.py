@@ -170,7 +170,7 @@ def test_editors_picks_come_first_with_the_intro(
     assert "Editor’s picks" in text and "More stories" in text
 
 
-def test_topic_choice_narrows_the_digest(mailbox: Mailbox, stories: list) -> None:
+def test_topic_choice_narrows_the_digest(mailbox: Mailbox, stories: list, settings: Any) -> None:
     transport_only = reader("ferry@example.org")
     transport_only.topics.set([Topic.objects.get(name="Transport")])
     sport_only = reader("sport@example.org")
@@ -179,6 +179,8 @@ def test_topic_choice_narrows_the_digest(mailbox: Mailbox, stories: list) -> Non
     (received,) = mailbox.received
     assert received.rcpt_tos == ["ferry@example.org"]
     assert "Ferry timetable changes" in received.text()
+    # The subject is made from what this reader gets: one story, not "… and 1 more".
+    assert received.message["Subject"] == f"Today at {settings.SITE_NAME}: Ferry timetable changes"
     assert "Harbour wall repairs begin" not in received.text()
     assert report.skipped == 1
     assert Delivery.objects.get(subscriber=sport_only).status == Delivery.Status.SKIPPED
@@ -229,7 +231,9 @@ def test_command_rejects_a_bad_date(db: None) -> None:
         call_command("digest", "send", "--date", "25/11/2026")
 
 
-def test_weekly_readers_get_the_weekly_edition_only(mailbox: Mailbox, stories: list) -> None:
+def test_weekly_readers_get_the_weekly_edition_only(
+    mailbox: Mailbox, stories: list, settings: Any
+) -> None:
     reader("daily@example.org")
     reader("weekly@example.org", frequency=Subscriber.Frequency.WEEKLY)
     weekly = digest_freeze(digest_ensure(edition=Digest.Edition.WEEKLY, date=TODAY))
@@ -237,4 +241,6 @@ def test_weekly_readers_get_the_weekly_edition_only(mailbox: Mailbox, stories: l
     (received,) = mailbox.received
     assert received.rcpt_tos == ["weekly@example.org"]
     assert received.message["Subject"].startswith("This week at ")
+    # Its own list, so a mail client can filter or unsubscribe it apart from the daily one.
+    assert received.message["List-Id"] == f'"{settings.SITE_NAME} (weekly)" <weekly.testserver>'
     assert "weekly email" in received.text()

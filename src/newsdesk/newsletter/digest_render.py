@@ -14,6 +14,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from newsdesk.newsletter.digests import digest_subject
 from newsdesk.newsletter.mime import MessageTemplate, marker
 from newsdesk.newsletter.models import Digest, DigestItem
 
@@ -34,10 +35,13 @@ def digest_web_url(digest: Digest) -> str:
     return settings.SITE_URL + reverse(name, args=[digest.date])
 
 
-def list_id() -> str:
-    """RFC 2919: a stable identifier for the list, under the site's own domain."""
+def list_id(edition: str = Digest.Edition.DAILY) -> str:
+    """RFC 2919: a stable identifier for each list (the daily and the weekly edition are two
+    lists, so mail clients can filter and unsubscribe them apart), under the site's domain."""
     host = urlsplit(settings.SITE_URL).hostname or "localhost"
     name = " ".join(settings.SITE_NAME.replace('"', "").split())
+    if edition == Digest.Edition.WEEKLY:
+        return f'"{name} (weekly)" <weekly.{host}>'
     return f'"{name}" <daily.{host}>'
 
 
@@ -51,7 +55,16 @@ def items_for_topics(items: list[DigestItem], topic_ids: frozenset[int] | None) 
     return [item for item in items if item.picked or topic_ids.intersection(item.topic_ids)]
 
 
-def _context(digest: Digest, items: list[DigestItem], personal: bool) -> dict[str, object]:
+# What a preview shows where each reader's own links go (the text preview, in a terminal).
+SAMPLE_LINKS = {
+    "unsubscribe_url": "[each reader's own unsubscribe link]",
+    "preferences_url": "[each reader's own preferences link]",
+}
+
+
+def _context(
+    digest: Digest, items: list[DigestItem], personal: bool, *, inert: str = "#"
+) -> dict[str, object]:
     return {
         "digest": digest,
         "items": items,
@@ -61,8 +74,8 @@ def _context(digest: Digest, items: list[DigestItem], personal: bool) -> dict[st
         "site_name": settings.SITE_NAME,
         "site_url": settings.SITE_URL,
         "web_url": digest_web_url(digest),
-        "unsubscribe_url": marker("unsubscribe_url") if personal else "#",
-        "preferences_url": marker("preferences_url") if personal else "#",
+        "unsubscribe_url": marker("unsubscribe_url") if personal else inert,
+        "preferences_url": marker("preferences_url") if personal else inert,
     }
 
 
@@ -71,16 +84,26 @@ def digest_html(digest: Digest, items: list[DigestItem], *, personal: bool = Tru
     return _INLINER.inline(html)
 
 
-def digest_text(digest: Digest, items: list[DigestItem]) -> str:
-    return render_to_string("newsletter/email/digest.txt", _context(digest, items, True))
+def digest_text(digest: Digest, items: list[DigestItem], *, personal: bool = True) -> str:
+    """The plain-text part; ``personal=False`` (a preview) says where each reader's links go."""
+    if personal:
+        context = _context(digest, items, True)
+    else:
+        context = {**_context(digest, items, False), **SAMPLE_LINKS}
+    return render_to_string("newsletter/email/digest.txt", context)
 
 
-def digest_message_template(digest: Digest, items: list[DigestItem]) -> MessageTemplate:
+def digest_message_template(
+    digest: Digest, items: list[DigestItem], *, every_story: bool = True
+) -> MessageTemplate:
+    """The message for readers who get ``items``: the frozen subject when that is every story,
+    else a subject made from the stories this reader gets (a reader of one topic must not be
+    promised "… and 4 more")."""
     return MessageTemplate(
-        subject=digest.subject,
+        subject=digest.subject if every_story else digest_subject(digest, items),
         from_email=settings.DEFAULT_FROM_EMAIL,
         reply_to=settings.NEWSDESK_REPLY_TO,
-        list_id=list_id(),
+        list_id=list_id(digest.edition),
         text=digest_text(digest, items),
         html=digest_html(digest, items),
     )

@@ -178,7 +178,13 @@ class _Templates:
         items = items_for_topics(self.items, topic_ids)
         key = tuple(item.pk for item in items)
         if key not in self._by_selection:
-            self._by_selection[key] = digest_message_template(self.digest, items) if items else None
+            self._by_selection[key] = (
+                digest_message_template(
+                    self.digest, items, every_story=len(items) == len(self.items)
+                )
+                if items
+                else None
+            )
         return self._by_selection[key]
 
 

@@ -73,7 +73,7 @@ class Command(BaseCommand):
             raise CommandError(f"{digest}: no stories, so no digest.")
         digest.subject = subject
         self.stdout.write(f"Subject: {subject}\n")
-        self.stdout.write(digest_text(digest, items))
+        self.stdout.write(digest_text(digest, items, personal=False))
 
     def _send(self, options: dict[str, Any]) -> None:
         connections = options["connections"]
