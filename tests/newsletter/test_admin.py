@@ -80,3 +80,59 @@ def test_the_inspect_page_shows_the_owed_email_and_the_consent_history(
     assert "Last failure: ConnectionRefusedError" in body
     assert "Asked to subscribe" in body and "203.0.113.5" in body
     assert "&lt;b&gt;Send me&lt;/b&gt; the news." in body
+
+
+@pytest.mark.parametrize("status", ["bounced", "complained", "unsubscribed"])
+def test_the_admin_cannot_set_a_status(editor_client: Client, status: str) -> None:
+    """A review found the status an editable field: a bounced address could be set back to
+    confirmed with no rule and no consent record."""
+    reader = Subscriber.objects.create(
+        email="ann@example.org", email_key="ann@example.org", status=status
+    )
+    response = editor_client.post(
+        f"{LIST}edit/{reader.pk}/",
+        {"status": "confirmed", "frequency": "weekly", "paused": ""},
+    )
+    assert response.status_code in (200, 302)
+    reader.refresh_from_db()
+    assert reader.status == status  # the field is not in the form at all
+    assert reader.frequency == "weekly"
+    assert 'name="status"' not in editor_client.get(f"{LIST}edit/{reader.pk}/").content.decode()
+
+
+def test_the_admin_unsubscribes_through_the_service(editor_client: Client) -> None:
+    reader = Subscriber.objects.create(
+        email="ann@example.org", email_key="ann@example.org", status="confirmed"
+    )
+    inspect = editor_client.get(f"{LIST}inspect/{reader.pk}/").content.decode()
+    assert "Unsubscribe this reader" in inspect
+    url = f"/admin/newsletter/subscribers/{reader.pk}/unsubscribe/"
+    assert editor_client.get(url).status_code == 405  # only a POST acts
+    assert editor_client.post(url).status_code == 302
+    reader.refresh_from_db()
+    assert reader.status == "unsubscribed" and reader.unsubscribed_at is not None
+    assert list(reader.consents.values_list("action", "method")) == [("unsub", "admin")]
+    # Nothing to offer once unsubscribed; re-subscribing is the reader's own to confirm.
+    assert (
+        "Unsubscribe this reader"
+        not in editor_client.get(f"{LIST}inspect/{reader.pk}/").content.decode()
+    )
+
+
+def test_unsubscribing_needs_the_change_permission(client: Client) -> None:
+    from django.contrib.auth.models import Permission
+
+    reader = Subscriber.objects.create(
+        email="ann@example.org", email_key="ann@example.org", status="confirmed"
+    )
+    viewer = User.objects.create_user("viewer", "viewer@example.org", "pw")
+    viewer.user_permissions.add(
+        Permission.objects.get(codename="access_admin"),
+        Permission.objects.get(codename="view_subscriber"),
+    )
+    client.force_login(viewer)
+    response = client.post(f"/admin/newsletter/subscribers/{reader.pk}/unsubscribe/")
+    # Wagtail turns the refusal into a redirect to the dashboard with a "no permission" message.
+    assert (response.status_code, response.headers["Location"]) == (302, "/admin/")
+    reader.refresh_from_db()
+    assert reader.status == "confirmed"

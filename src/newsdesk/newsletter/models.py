@@ -60,8 +60,10 @@ class Subscriber(models.Model):
     # The last failure to send it ("gave up after …" once the retries are spent).
     email_error = models.CharField(max_length=300, blank=True, editable=False)
 
+    # No status here: it changes only through the services (a reader's own confirmation, an
+    # unsubscribe, a provider's bounce report), so the admin cannot re-confirm a suppressed
+    # address or skip the consent record; the inspect page offers "Unsubscribe".
     panels = [
-        FieldPanel("status"),
         FieldPanel("frequency"),
         FieldPanel("topics"),
         FieldPanel("paused"),

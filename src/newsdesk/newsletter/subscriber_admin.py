@@ -17,10 +17,11 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.views.decorators.http import require_POST
 from django.views.generic import FormView
 from wagtail import hooks
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
@@ -28,7 +29,9 @@ from wagtail.admin.widgets.button import HeaderButton
 from wagtail.snippets.views.snippets import IndexView, InspectView
 
 from newsdesk.newsletter.imports import import_consent_text, subscribers_import
-from newsdesk.newsletter.models import BounceEvent, Subscriber
+from newsdesk.newsletter.models import BounceEvent, Consent, Subscriber
+from newsdesk.newsletter.ratelimit import client_ip
+from newsdesk.newsletter.services import ACTIVE, subscriber_unsubscribe
 from newsdesk.newsletter.subscribers_csv import (
     MAX_ERRORS_SHOWN,
     ImportFileError,
@@ -147,15 +150,37 @@ class SubscriberImportView(WagtailAdminTemplateMixin, FormView):
         return redirect(reverse(LIST_URL_NAME))
 
 
+CHANGE_PERMISSION = "newsletter.change_subscriber"
+
+
+@require_POST
+def subscriber_unsubscribe_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The one status change the admin offers, through the same service as the reader's link
+    (recorded in the consent history as done in the admin)."""
+    if not request.user.has_perm(CHANGE_PERMISSION):
+        raise PermissionDenied
+    subscriber = get_object_or_404(Subscriber, pk=pk)
+    subscriber_unsubscribe(
+        subscriber=subscriber, method=Consent.Method.ADMIN, ip=client_ip(request)
+    )
+    messages.success(request, f"{subscriber.email} gets no more email from the newsletter.")
+    return redirect(reverse("wagtailsnippets_newsletter_subscriber:inspect", args=[pk]))
+
+
 @hooks.register("register_admin_urls")
 def _import_urls() -> list[Any]:
-    # Wagtail wraps these in its admin-access check; the view checks the add permission.
+    # Wagtail wraps these in its admin-access check; the views check their own permissions.
     return [
         path(
             "newsletter/subscribers/import/",
             SubscriberImportView.as_view(),
             name="newsletter_subscriber_import",
-        )
+        ),
+        path(
+            "newsletter/subscribers/<int:pk>/unsubscribe/",
+            subscriber_unsubscribe_view,
+            name="newsletter_subscriber_unsubscribe",
+        ),
     ]
 
 
@@ -208,4 +233,7 @@ class SubscriberInspectView(InspectView):
         )
         context["bounce_events"] = list(events[: self.bounce_events_shown])
         context["consents"] = list(self.object.consents.all()[: self.consents_shown])
+        context["can_unsubscribe"] = self.object.status in ACTIVE and self.request.user.has_perm(
+            CHANGE_PERMISSION
+        )
         return context

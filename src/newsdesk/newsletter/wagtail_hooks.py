@@ -3,8 +3,9 @@ import (subscriber_admin), and the bounces reported for each on its inspect page
 
 Adding subscribers here is switched off: every subscriber must come through
 ``subscriber_signup`` (validation, consent record, confirmation email). Editors can change a
-subscriber's status, frequency, topics and pause; the address itself is not editable, so its
-case-folded key cannot drift from it. Wagtail's templates escape every value shown.
+subscriber's frequency, topics and pause, and unsubscribe them from the inspect page; the status
+otherwise changes only through the services, and the address is not editable, so its key cannot
+drift from it. Wagtail's templates escape every value shown.
 """
 
 from __future__ import annotations
