@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -296,6 +297,24 @@ def test_public_pages_answer_only_get_and_head(
     assert response["Allow"] == "GET, HEAD"
     assert client.get(address).status_code == 200
     assert client.head(address).status_code == 200
+
+
+@pytest.mark.parametrize("method", ["TRACE", "OPTIONS", "PUT", "DELETE"])
+def test_uploaded_files_answer_only_get_and_head(
+    client: Client, home: HomePage, settings: Any, method: str
+) -> None:
+    # The article pages' pictures, served from MEDIA_ROOT on a single-machine install.
+    picture = Path(settings.MEDIA_ROOT) / "original_images" / "read-only-check.txt"
+    picture.parent.mkdir(parents=True, exist_ok=True)
+    picture.write_text("picture")
+    url = "/media/original_images/read-only-check.txt"
+    try:
+        response = client.generic(method, url)
+        assert response.status_code == 405
+        assert response["Allow"] == "GET, HEAD"
+        assert client.get(url).status_code == 200
+    finally:
+        picture.unlink()
 
 
 # --- Search --------------------------------------------------------------------------------------
