@@ -1,7 +1,8 @@
-"""Fixtures for the public site's tests: a clock the tests can move."""
+"""Fixtures for the public site's tests: a clock the tests can move, a fresh related index."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -27,3 +28,14 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     clock = Clock(timezone.now())
     monkeypatch.setattr(timezone, "now", clock.now)
     return clock
+
+
+@pytest.fixture
+def fresh_related_index() -> Iterator[None]:
+    """For tests that run the refreshes queued on commit: the related-stories index is a
+    per-process global, and one built in another test holds articles rolled back since."""
+    from newsdesk.related import registry
+
+    registry.forget()
+    yield
+    registry.forget()

@@ -215,6 +215,7 @@ def test_an_article_past_its_expiry_answers_404_and_leaves_every_list(
     assert preview.status_code == 200
 
 
+@pytest.mark.usefixtures("fresh_related_index")
 def test_a_topic_and_author_become_public_when_their_first_article_is_published(
     client: Client, make_article: MakeArticle, django_capture_on_commit_callbacks: Any
 ) -> None:
