@@ -102,6 +102,32 @@ def test_sanitize_keeps_safe_links(href: str) -> None:
     assert _hrefs(cleaned) == [href]
 
 
+@pytest.mark.parametrize(
+    ("href", "resolved"),
+    [
+        ("/topics/x/", "https://news.example/topics/x/"),
+        ("#facts", "https://news.example/story/#facts"),
+        ("next/", "https://news.example/story/next/"),
+        ("https://example.org/a", "https://example.org/a"),
+        ("mailto:desk@example.org", "mailto:desk@example.org"),
+    ],
+)
+def test_sanitize_resolves_relative_links_against_a_base(href: str, resolved: str) -> None:
+    cleaned = sanitize_html(
+        f'<p><a href="{href}">x</a></p>', base_url="https://news.example/story/"
+    )
+    assert _hrefs(cleaned) == [resolved]
+
+
+def test_a_base_does_not_bring_back_dangerous_links() -> None:
+    cleaned = sanitize_html(
+        '<a href="javascript:alert(1)">x</a><a href="jav&#9;ascript:alert(1)">y</a>',
+        base_url="https://news.example/story/",
+    )
+    assert all(_scheme(href) in {"", "http", "https"} for href in _hrefs(cleaned))
+    assert "alert" not in "".join(_hrefs(cleaned))
+
+
 def test_sanitize_keeps_the_body_editor_markup() -> None:
     markup = (
         "<h2>Head</h2><h3>Sub</h3><p><strong>b</strong> <em>i</em></p>"

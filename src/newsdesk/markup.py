@@ -41,8 +41,12 @@ _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typograp
 _markdown.enable(["table", "strikethrough"])
 
 
-def sanitize_html(untrusted: str) -> str:
-    """Reduce any HTML to the body allowlist. Script and style contents are dropped entirely."""
+def sanitize_html(untrusted: str, *, base_url: str | None = None) -> str:
+    """Reduce any HTML to the body allowlist. Script and style contents are dropped entirely.
+
+    ``base_url`` is for HTML read away from the site (feeds): relative links are resolved
+    against it, as a browser on that page would, so that they still lead somewhere.
+    """
     return nh3.clean(
         untrusted,
         tags=set(ALLOWED_TAGS),
@@ -51,6 +55,7 @@ def sanitize_html(untrusted: str) -> str:
         link_rel=None,
         clean_content_tags={"script", "style"},
         strip_comments=True,
+        url_relative=("rewrite_with_base", base_url) if base_url else None,
     )
 
 

@@ -1,5 +1,6 @@
 """The one definition of "published" (``ArticlePage.objects.published()``) and every place that
-shows articles to readers: nothing unpublished, scheduled, future-dated or private leaks out."""
+shows articles to readers: nothing unpublished, scheduled, future-dated, expired or private leaks
+out, and neither do the names of topics and authors known only from such articles."""
 
 from __future__ import annotations
 
@@ -12,14 +13,17 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.utils import timezone
+from django.utils.text import slugify
 from wagtail.models import PageViewRestriction
 
+from newsdesk.news import selectors
 from newsdesk.news.models import ArticlePage
 from newsdesk.news.services import home_page_ensure
 from tests.helpers import article_create, parse_html, rolled_back, section_links
+from tests.news.not_found import assert_answers_like_an_unknown_name
 
 MakeArticle = Callable[..., ArticlePage]
-HIDDEN_KINDS = ("draft", "unpublished", "scheduled", "future-dated", "private")
+HIDDEN_KINDS = ("draft", "unpublished", "scheduled", "future-dated", "expired", "private")
 # Every hidden and visible article mentions this word, so search would find all of them.
 WORD = "quokka"
 # The newsroom is built once for the module (see ``rolled_back``); this creates the database.
@@ -33,21 +37,42 @@ class Newsroom:
     hidden: dict[str, ArticlePage]
 
 
+def _secret_topic(kind: str) -> str:
+    return f"Secret {kind}"
+
+
+def _secret_author(kind: str) -> str:
+    return f"Writer {kind}"
+
+
 def _hide(kind: str, make_article: MakeArticle) -> ArticlePage:
     title = f"Hidden {kind} {WORD}"
     body = f"<h2>Secret</h2><p>The {WORD} story nobody may read yet.</p>"
+    # Each hidden article also has a topic and an author of its own, known from nothing else.
+    make = partial(
+        make_article,
+        title,
+        body=body,
+        topics=("Council", _secret_topic(kind)),
+        authors=(_secret_author(kind),),
+    )
     if kind == "draft":
-        return make_article(title, body=body, publish=False)
+        return make(publish=False)
     if kind == "scheduled":
         # A future publication date through the service schedules the article (go_live_at).
-        return make_article(title, body=body, age=-timedelta(days=1))
-    article = make_article(title, body=body)
+        return make(age=-timedelta(days=1))
+    article = make()
     if kind == "unpublished":
         article.unpublish()
     elif kind == "future-dated":
         # Live, but dated tomorrow (an editor changed the date): not due yet.
         ArticlePage.objects.filter(pk=article.pk).update(
             first_published_at=timezone.now() + timedelta(days=1)
+        )
+    elif kind == "expired":
+        # Its expiry time has passed, but publish_scheduled has not run yet: still live.
+        ArticlePage.objects.filter(pk=article.pk).update(
+            expire_at=timezone.now() - timedelta(minutes=5)
         )
     elif kind == "private":
         PageViewRestriction.objects.create(
@@ -77,6 +102,8 @@ def test_hidden_articles_are_in_the_states_they_claim(newsroom: Newsroom) -> Non
     assert scheduled.go_live_at is not None and scheduled.go_live_at > timezone.now()
     assert scheduled.revisions.filter(approved_go_live_at__isnull=False).exists()
     assert hidden["future-dated"].live
+    expired = hidden["expired"]
+    assert expired.live and expired.expire_at is not None and expired.expire_at < timezone.now()
     assert hidden["private"].live and hidden["private"].view_restrictions.exists()
 
 
@@ -115,6 +142,9 @@ def test_no_surface_lists_a_hidden_article(client: Client, newsroom: Newsroom, u
     for kind, article in newsroom.hidden.items():
         assert article.title not in text, f"{kind} article listed on {url}"
         assert f"/{article.slug}/" not in text, f"{kind} article linked on {url}"
+        # Nor its topic (the navigation is on every page) or its author.
+        assert _secret_topic(kind) not in text, f"{kind} article's topic named on {url}"
+        assert _secret_author(kind) not in text, f"{kind} article's author named on {url}"
 
 
 def test_recent_articles_never_show_hidden_articles(client: Client, newsroom: Newsroom) -> None:
@@ -131,7 +161,7 @@ def test_related_stories_never_show_hidden_articles(client: Client, newsroom: Ne
     assert section_links(document, "related-heading") == [newsroom.visible_too.title]
 
 
-@pytest.mark.parametrize("kind", ["draft", "unpublished", "scheduled", "future-dated"])
+@pytest.mark.parametrize("kind", ["draft", "unpublished", "scheduled", "future-dated", "expired"])
 def test_unpublished_article_pages_are_not_served(
     client: Client, newsroom: Newsroom, kind: str
 ) -> None:
@@ -144,3 +174,40 @@ def test_private_article_page_asks_for_the_password(client: Client, newsroom: Ne
     assert response.status_code == 200
     assert b"The quokka story nobody may read yet" not in response.content
     assert b'name="password"' in response.content
+
+
+# --- Topics and authors: public only while they have a published article ------------------------
+
+NAME_URLS = [
+    "/topics/{topic}/",
+    "/topics/{topic}/?page=2",
+    "/topics/{topic}/feed/rss/",
+    "/topics/{topic}/feed/atom/",
+    "/authors/{author}/",
+]
+
+
+@pytest.mark.parametrize("url", NAME_URLS)
+@pytest.mark.parametrize("kind", HIDDEN_KINDS)
+def test_a_name_known_only_from_a_hidden_article_answers_like_an_unknown_one(
+    client: Client, newsroom: Newsroom, kind: str, url: str
+) -> None:
+    topic, author = slugify(_secret_topic(kind)), slugify(_secret_author(kind))
+    address = url.format(topic=topic, author=author)
+    assert_answers_like_an_unknown_name(client, address, topic if "{topic}" in url else author)
+
+
+@pytest.mark.parametrize("url", NAME_URLS)
+def test_names_of_published_articles_answer(client: Client, newsroom: Newsroom, url: str) -> None:
+    response = client.get(url.format(topic="council", author="maya-okafor"))
+    assert response.status_code == 200
+
+
+def test_the_public_topics_are_those_of_published_articles(newsroom: Newsroom) -> None:
+    assert [topic.name for topic in selectors.topics_in_use()] == ["Council"]
+    assert [topic.name for topic in selectors.public_topics()] == ["Council"]
+    for kind in HIDDEN_KINDS:
+        assert selectors.public_topic(slugify(_secret_topic(kind))) is None
+        assert selectors.public_author(slugify(_secret_author(kind))) is None
+    assert selectors.public_topic("council") is not None
+    assert selectors.public_author("maya-okafor") is not None

@@ -98,3 +98,14 @@ def test_news_sitemap_entries_have_title_date_and_publication(
     first_published = archive.today.first_published_at
     assert first_published is not None
     assert datetime.fromisoformat(published) == first_published
+
+
+@pytest.mark.parametrize("method", ["TRACE", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"])
+@pytest.mark.parametrize("url", ["/sitemap.xml", "/news-sitemap.xml"])
+def test_sitemaps_answer_only_get_and_head(
+    client: Client, archive: Archive, url: str, method: str
+) -> None:
+    response = client.generic(method, url)
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD"
+    assert client.head(url).status_code == 200

@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -14,6 +17,7 @@ from django.utils import timezone
 
 from newsdesk.news.models import ArticlePage, HomePage
 from tests.helpers import bulk_publish_articles, card_titles, parse_html, section_links
+from tests.news.conftest import Clock
 
 MakeArticle = Callable[..., ArticlePage]
 
@@ -181,6 +185,59 @@ def test_a_future_dated_article_answers_404_until_its_date_but_previews(
     assert client.get(article.url).status_code == 200
 
 
+def test_an_article_past_its_expiry_answers_404_and_leaves_every_list(
+    client: Client, make_article: MakeArticle, clock: Clock
+) -> None:
+    make_article("Still running", topics=("Council",), age=timedelta(hours=3))
+    article = make_article("Road closed until noon", topics=("Roadworks",), authors=("Ana Ruiz",))
+    # An editor set an expiry time an hour from now; publish_scheduled will not run in time.
+    ArticlePage.objects.filter(pk=article.pk).update(expire_at=clock.now() + timedelta(hours=1))
+    assert client.get(article.url).status_code == 200
+    assert client.get("/topics/roadworks/").status_code == 200
+
+    clock.advance(timedelta(hours=2))
+    assert ArticlePage.objects.get(pk=article.pk).live  # nothing has un-lived it
+    assert not ArticlePage.objects.published().filter(pk=article.pk).exists()
+    assert client.get(article.url).status_code == 404
+    # Lists shared by every page are cached for a minute of real time (versioning.ENTRY_SECONDS);
+    # clearing the cache stands in for that minute.
+    cache.clear()
+    for url in ["/", "/feed/rss/", "/feed/atom/", "/sitemap.xml", "/news-sitemap.xml"]:
+        response = client.get(url)
+        assert response.status_code == 200
+        assert article.title not in response.content.decode(), url
+        assert f"/{article.slug}/" not in response.content.decode(), url
+        assert "Roadworks" not in response.content.decode(), url
+    assert client.get("/topics/roadworks/").status_code == 404
+    assert client.get("/authors/ana-ruiz/").status_code == 404
+    # The editor's preview still shows it.
+    preview = ArticlePage.objects.get(pk=article.pk).make_preview_request()
+    assert preview.status_code == 200
+
+
+@pytest.mark.usefixtures("fresh_related_index")
+def test_a_topic_and_author_become_public_when_their_first_article_is_published(
+    client: Client, make_article: MakeArticle, django_capture_on_commit_callbacks: Any
+) -> None:
+    make_article("Something else", topics=("Council",))
+    draft = make_article(
+        "Takeover agreed", topics=("Takeover",), authors=("Ben Cole",), publish=False
+    )
+    assert client.get("/topics/takeover/").status_code == 404
+    assert client.get("/authors/ben-cole/").status_code == 404
+    assert "/topics/takeover/" not in client.get("/").content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        revision = draft.get_latest_revision()
+        assert revision is not None
+        revision.publish()
+
+    assert client.get("/topics/takeover/").status_code == 200
+    assert client.get("/topics/takeover/feed/rss/").status_code == 200
+    assert client.get("/authors/ben-cole/").status_code == 200
+    assert 'href="/topics/takeover/"' in client.get("/").content.decode()
+
+
 def test_topic_page_lists_its_articles(client: Client, make_article: MakeArticle) -> None:
     make_article("Rovers win", topics=("Sport",))
     make_article("Budget set", topics=("Council",))
@@ -215,6 +272,50 @@ def test_topic_page_pages_through_its_articles(client: Client, make_article: Mak
     second = card_titles(parse_html(client.get("/topics/sport/?page=2").content))
     assert len(first) == 20 and first[0] == "Seed"
     assert len(second) == 1 and second[0] not in first
+
+
+# --- Read-only pages -----------------------------------------------------------------------------
+
+READ_ONLY_PAGES = [
+    "/",
+    "{article}",
+    "/topics/sport/",
+    "/authors/ana-ruiz/",
+    "/search/",
+    "/robots.txt",
+]
+
+
+@pytest.mark.parametrize("method", ["TRACE", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"])
+@pytest.mark.parametrize("url", READ_ONLY_PAGES)
+def test_public_pages_answer_only_get_and_head(
+    client: Client, make_article: MakeArticle, url: str, method: str
+) -> None:
+    article = make_article("Rovers", topics=("Sport",), authors=("Ana Ruiz",))
+    address = url.format(article=article.url)
+    response = client.generic(method, address)
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD"
+    assert client.get(address).status_code == 200
+    assert client.head(address).status_code == 200
+
+
+@pytest.mark.parametrize("method", ["TRACE", "OPTIONS", "PUT", "DELETE"])
+def test_uploaded_files_answer_only_get_and_head(
+    client: Client, home: HomePage, settings: Any, method: str
+) -> None:
+    # The article pages' pictures, served from MEDIA_ROOT on a single-machine install.
+    picture = Path(settings.MEDIA_ROOT) / "original_images" / "read-only-check.txt"
+    picture.parent.mkdir(parents=True, exist_ok=True)
+    picture.write_text("picture")
+    url = "/media/original_images/read-only-check.txt"
+    try:
+        response = client.generic(method, url)
+        assert response.status_code == 405
+        assert response["Allow"] == "GET, HEAD"
+        assert client.get(url).status_code == 200
+    finally:
+        picture.unlink()
 
 
 # --- Search --------------------------------------------------------------------------------------

@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from newsdesk.news.models import Topic
+from newsdesk.news.models import HomePage, Topic
 from newsdesk.newsletter.models import Subscriber
 from newsdesk.newsletter.tokens import token_make
-from tests.helpers import parse_html
+from tests.helpers import article_create, parse_html
 from tests.newsletter.conftest import Mailbox
 
 pytestmark = pytest.mark.django_db
@@ -125,7 +125,8 @@ def test_preferences_post_changes_frequency_topics_and_pause(
     client: Client, ann: Subscriber
 ) -> None:
     council = Topic.objects.create(name="Council <b>& Co</b>", slug="council")
-    Topic.objects.create(name="Sport", slug="sport")
+    # Only topics with a published article are offered (tests/newsletter/test_preferences_topics).
+    article_create(HomePage.objects.get(), topics=(council.name, "Sport"))
     url = _url(ann, "preferences")
     page = client.get(url)
     assert b"Council &lt;b&gt;&amp; Co&lt;/b&gt;" in page.content

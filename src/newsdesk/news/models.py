@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
+from http import HTTPMethod
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -15,7 +16,7 @@ from wagtail.models import Page, PageManager
 from wagtail.search import index
 from wagtail.url_routing import RouteResult
 
-from newsdesk.news.queries import ArticleQuerySet, is_due, restricted_paths
+from newsdesk.news.queries import ArticleQuerySet, restricted_paths, within_dates
 from newsdesk.news.rendering import BodyRendering, render_body
 
 # Features of the body editor: headed sections (h2/h3), lists, quotes, links, images.
@@ -42,6 +43,11 @@ RESERVED_SLUGS = frozenset(
         "api",
     }
 )
+
+# Reader pages only read. Wagtail answers any method a page lists (OPTIONS with 200, POST, PUT
+# and DELETE by rendering the page); anything else gets 405 with an Allow header, as newsdesk's
+# own views do with ``require_safe``. Editors' previews are not requests for these pages.
+READ_ONLY_METHODS = [HTTPMethod.GET, HTTPMethod.HEAD]
 
 
 class Topic(index.Indexed, models.Model):
@@ -83,6 +89,7 @@ class HomePage(Page):
     subpage_types = ["news.ArticlePage"]
     parent_page_types = ["wagtailcore.Page"]
     max_count = 1
+    allowed_http_methods = READ_ONLY_METHODS
 
     def route(self, request: HttpRequest, path_components: list[str]) -> RouteResult:
         """Find an article in one query: Wagtail's default takes two (the child page, then its
@@ -148,6 +155,8 @@ class ArticlePage(Page):
     ]
     search_fields = [
         *Page.search_fields,
+        # published() filters on it; a search backend can only filter on fields it declares.
+        index.FilterField("expire_at"),
         index.SearchField("dek"),
         index.SearchField("body"),
         index.RelatedFields("topics", [index.SearchField("name")]),
@@ -158,6 +167,7 @@ class ArticlePage(Page):
     search_auto_update = False
     parent_page_types = ["news.HomePage"]
     subpage_types: list[str] = []
+    allowed_http_methods = READ_ONLY_METHODS
 
     class Meta:
         constraints = [
@@ -182,16 +192,19 @@ class ArticlePage(Page):
 
     def get_sitemap_urls(self, request: HttpRequest | None = None) -> list[dict[str, Any]]:
         # Wagtail's sitemap lists every live public page, so without this an article that is
-        # live but dated in the future (not yet published()) would be announced to crawlers.
-        if not is_due(self.first_published_at):
+        # live but dated in the future or past its expiry (not published()) would be announced
+        # to crawlers.
+        if not within_dates(self.first_published_at, self.expire_at):
             return []
         return super().get_sitemap_urls(request)
 
     def serve(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         # Wagtail serves every live page; a live article dated in the future is not published()
-        # yet, so its address answers 404 until its date, like every list that leaves it out.
-        # Editors' previews go through here too and must still show it.
-        if not is_due(self.first_published_at) and not getattr(request, "is_preview", False):
+        # yet, and one past its expiry time is not any more (Wagtail un-lives it only when
+        # publish_scheduled runs), so its address answers 404 outside its dates, like every list
+        # that leaves it out. Editors' previews go through here too and must still show it.
+        outside_dates = not within_dates(self.first_published_at, self.expire_at)
+        if outside_dates and not getattr(request, "is_preview", False):
             raise Http404
         return super().serve(request, *args, **kwargs)
 

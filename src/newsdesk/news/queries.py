@@ -8,17 +8,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.db.models import Q
 from django.utils import timezone
 from wagtail.query import PageQuerySet
 
 
-def is_due(first_published_at: datetime | None) -> bool:
+def within_dates(first_published_at: datetime | None, expire_at: datetime | None) -> bool:
     """The date half of ``published()``, for one page already known to be live and public.
 
     Wagtail's sitemap picks pages with ``live().public()`` itself and asks each page for its
-    URLs; this keeps a live article dated in the future out of it, with the same rule as below.
+    URLs, and serves every live page; this keeps a live article dated in the future, or past
+    its expiry time, out of both, with the same rule as below.
     """
-    return first_published_at is not None and first_published_at <= timezone.now()
+    now = timezone.now()
+    due = first_published_at is not None and first_published_at <= now
+    return due and (expire_at is None or expire_at > now)
 
 
 def restricted_paths() -> tuple[str, ...]:
@@ -35,13 +39,19 @@ def restricted_paths() -> tuple[str, ...]:
 
 class ArticleQuerySet(PageQuerySet):
     def published(self) -> ArticleQuerySet:
-        """Live, not behind a view restriction, and with a publication date that has come.
+        """Live, not behind a view restriction, with a publication date that has come and an
+        expiry time (if any) that has not.
 
-        ``live`` covers drafts, unpublished and expired pages and scheduled pages (Wagtail keeps
-        a scheduled page non-live until its go-live time). The date check also hides articles
-        imported with a future date, which are live but not yet due.
+        ``live`` covers drafts, unpublished pages and scheduled pages (Wagtail keeps a scheduled
+        page non-live until its go-live time). The date check also hides articles imported with
+        a future date, which are live but not yet due. Wagtail only un-lives an expired page when
+        ``publish_scheduled`` runs, so ``expire_at`` is checked here too: a story taken down at
+        noon is gone at noon, however late the cron job is.
         """
-        queryset = self.live().filter(first_published_at__lte=timezone.now())
+        now = timezone.now()
+        queryset = self.live().filter(
+            Q(expire_at__isnull=True) | Q(expire_at__gt=now), first_published_at__lte=now
+        )
         # What Wagtail's public() does, with the restricted subtrees cached (public() reads
         # them from the database on every call, several times per page).
         for path in restricted_paths():

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.paginator import Page as PaginatorPage
 from django.core.paginator import Paginator
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from newsdesk.news.models import ArticlePage, Author, Topic
 from newsdesk.news.queries import ArticleQuerySet
@@ -150,7 +150,7 @@ def related_articles(article: ArticlePage, limit: int) -> list[ArticlePage]:
 
 
 def topics_in_use() -> list[Topic]:
-    """Topics that have at least one published article, for the site navigation.
+    """Topics that have at least one published article: the public ones, for the site navigation.
 
     Counting any article would put a topic known only from drafts or scheduled stories (a
     takeover not yet announced) in every page's navigation.
@@ -161,6 +161,41 @@ def topics_in_use() -> list[Topic]:
         return list(Topic.objects.filter(Exists(published)).only("name", "slug"))
 
     return cached("topics-in-use", compute)
+
+
+def _author_ids_in_use() -> frozenset[int]:
+    def compute() -> frozenset[int]:
+        published = ArticlePage.objects.published().filter(authors=OuterRef("pk"))
+        return frozenset(Author.objects.filter(Exists(published)).values_list("pk", flat=True))
+
+    return cached("author-ids-in-use", compute)
+
+
+# A topic or author is public only while it has a published article: a name known only from
+# drafts, scheduled, future-dated, expired or private stories (a takeover not yet announced, a
+# source's name) must not answer at its address, in its feeds or in any list. Both lookups
+# answer None for a hidden and for an unknown slug alike, so the two look the same to a reader.
+# They use the cached sets above, so a topic or author page costs no query more than before.
+
+
+def public_topic(slug: str) -> Topic | None:
+    topic = Topic.objects.filter(slug=slug).first()
+    if topic is None or topic.pk not in {public.pk for public in topics_in_use()}:
+        return None
+    return topic
+
+
+def public_author(slug: str) -> Author | None:
+    author = Author.objects.filter(slug=slug).first()
+    if author is None or author.pk not in _author_ids_in_use():
+        return None
+    return author
+
+
+def public_topics() -> QuerySet[Topic]:
+    """The public topics as a queryset, for forms that offer them as choices (the newsletter's
+    topic preferences); the form validates a submitted topic against the same set."""
+    return Topic.objects.filter(pk__in=[topic.pk for topic in topics_in_use()]).order_by("name")
 
 
 def articles_published_since(since: datetime, limit: int = 1000) -> list[ArticlePage]:

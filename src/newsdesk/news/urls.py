@@ -13,5 +13,6 @@ urlpatterns = [
     path("feed/rss/", feeds.SiteRssFeed(), name="rss"),
     path("feed/atom/", feeds.SiteAtomFeed(), name="atom"),
     path("robots.txt", views.robots_txt, name="robots"),
+    path("sitemap.xml", views.sitemap, name="sitemap"),
     path("news-sitemap.xml", views.news_sitemap, name="news_sitemap"),
 ]

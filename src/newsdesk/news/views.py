@@ -1,17 +1,22 @@
-"""Public views that are not Wagtail pages: topics, authors, search, robots.txt, news sitemap."""
+"""Public views that are not Wagtail pages: topics, authors, search, robots.txt, sitemaps.
+
+Every one is read-only: GET and HEAD, and 405 with an Allow header for any other method (TRACE
+and OPTIONS included), like the Wagtail pages (``allowed_http_methods`` in ``models``) and the
+feeds.
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
+from wagtail.contrib.sitemaps.views import sitemap as wagtail_sitemap
 
 from newsdesk.news import selectors
-from newsdesk.news.models import Author, Topic
 
 # Google News sitemaps list articles from the last two days only.
 NEWS_SITEMAP_WINDOW = timedelta(days=2)
@@ -19,14 +24,18 @@ NEWS_SITEMAP_WINDOW = timedelta(days=2)
 
 @require_safe
 def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    topic = get_object_or_404(Topic, slug=slug)
+    topic = selectors.public_topic(slug)
+    if topic is None:
+        raise Http404("No such topic.")
     articles = selectors.topic_article_page_of(topic, request.GET.get("page"))
     return render(request, "news/topic.html", {"topic": topic, "articles": articles})
 
 
 @require_safe
 def author_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    author = get_object_or_404(Author, slug=slug)
+    author = selectors.public_author(slug)
+    if author is None:
+        raise Http404("No such author.")
     articles = selectors.author_article_page_of(author, request.GET.get("page"))
     return render(request, "news/author.html", {"author": author, "articles": articles})
 
@@ -68,3 +77,10 @@ def news_sitemap(request: HttpRequest) -> HttpResponse:
         {"articles": articles, "language": settings.LANGUAGE_CODE.split("-")[0]},
         content_type="application/xml; charset=utf-8",
     )
+
+
+@require_safe
+def sitemap(request: HttpRequest) -> HttpResponse:
+    """Wagtail's sitemap of every page (each article decides its own entry), read-only."""
+    response: HttpResponse = wagtail_sitemap(request)
+    return response

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 from django.conf import settings
 from django.http import HttpRequest
 
 from newsdesk.news.models import Topic
+from newsdesk.news.selectors import public_topics
 from newsdesk.newsletter.addresses import MAX_ADDRESS_LENGTH, Address, InvalidAddress, address_parse
 from newsdesk.newsletter.models import Subscriber
 
@@ -60,8 +63,14 @@ class PreferencesForm(forms.Form):
     )
     topics = forms.ModelMultipleChoiceField(
         label="Topics (none chosen means all of them)",
-        queryset=Topic.objects.order_by("name"),
+        queryset=Topic.objects.none(),  # set per form: the public topics change over time
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
     paused = forms.BooleanField(label="Pause emails for now", required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Only topics with a published article: every subscriber may open this page, so listing
+        # all topics would name those known only from drafts and scheduled stories.
+        cast(forms.ModelMultipleChoiceField, self.fields["topics"]).queryset = public_topics()
