@@ -1,4 +1,5 @@
-"""Preparing and starting the production web server (granian, WSGI; static files by whitenoise)."""
+"""Preparing and starting the production web server: granian running newsdesk's WSGI app through
+the bridge in ``core/bridge`` (bounded request bodies), static files by whitenoise."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 import newsdesk
+from newsdesk.core.bridge.app import THREADS_VARIABLE
 
 
 def static_files_ensure() -> None:
@@ -23,28 +25,29 @@ def static_files_ensure() -> None:
     stamp.write_text(newsdesk.__version__, encoding="utf-8")
 
 
-def granian_argv(*, host: str, port: int, workers: int, threads: int) -> list[str]:
+def granian_argv(*, host: str, port: int, workers: int) -> list[str]:
+    """Granian's ASGI interface: its event loop waits on request bodies, and the bridge runs
+    Django in its own pool of threads (granian's blocking threads stay at one, the loop's)."""
     granian = shutil.which("granian", path=os.path.dirname(sys.executable)) or "granian"
     return [
         granian,
         "--interface",
-        "wsgi",
+        "asgi",
         "--host",
         host,
         "--port",
         str(port),
         "--workers",
         str(workers),
-        "--blocking-threads",
-        str(threads),
         "--respawn-failed-workers",
         "--no-ws",
-        "newsdesk.wsgi:application",
+        "newsdesk.core.bridge.asgi:application",
     ]
 
 
 def exec_server(*, host: str, port: int, workers: int, threads: int) -> None:
     """Replace this process with granian, so signals from a supervisor reach the server."""
-    argv = granian_argv(host=host, port=port, workers=workers, threads=threads)
+    argv = granian_argv(host=host, port=port, workers=workers)
+    os.environ[THREADS_VARIABLE] = str(threads)
     sys.stdout.flush()
     os.execv(argv[0], argv)  # noqa: S606 - fixed program, arguments built above
