@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from newsdesk.core.static_headers import static_headers_add
 from newsdesk.env import (
     data_dir,
     env_bool,
@@ -157,6 +158,8 @@ STORAGES = {
 # Serve straight from the app folders when static files were never collected (tests, debug).
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
+# Whitenoise answers before newsdesk's middleware: static files get their CSP from this hook.
+WHITENOISE_ADD_HEADERS_FUNCTION = static_headers_add
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
 # --- Request bodies, as `newsdesk serve` receives them (core/bridge; docs/deploy.md) -------------
