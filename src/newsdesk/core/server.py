@@ -3,6 +3,7 @@ the bridge in ``core/bridge`` (bounded request bodies), static files by whitenoi
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import sys
@@ -29,10 +30,15 @@ def granian_argv(*, host: str, port: int, workers: int) -> list[str]:
     """Granian's ASGI interface: its event loop waits on request bodies, and the bridge runs
     Django in its own pool of threads (granian's blocking threads stay at one, the loop's)."""
     granian = shutil.which("granian", path=os.path.dirname(sys.executable)) or "granian"
+    # uvloop when installed (a dependency except on Windows): the bridge costs noticeably less
+    # CPU on it. Named, not "auto", which would prefer the experimental rloop if present.
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
     return [
         granian,
         "--interface",
         "asgi",
+        "--loop",
+        loop,
         "--host",
         host,
         "--port",

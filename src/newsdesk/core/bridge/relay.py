@@ -23,7 +23,6 @@ import concurrent.futures
 import io
 import os
 import sys
-import threading
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from types import TracebackType
@@ -155,7 +154,9 @@ class Relay:
         self.chunks: list[bytes] = []
         self.size = 0
         self.streaming = False  # the response's start has gone out from this thread
-        self.gone = threading.Event()
+        # Set on the loop by the disconnect watcher, read by this request's thread: one flag
+        # with one writer, so no lock (a late read costs one more chunk sent to nobody).
+        self.client_left = False
         self._watcher: concurrent.futures.Future[None] | None = None
 
     def run(self) -> Whole | FromFile | None:
@@ -237,10 +238,10 @@ class Relay:
         # The body has been read, so the next message can only be the client leaving.
         while (await self.receive())["type"] != "http.disconnect":
             pass
-        self.gone.set()
+        self.client_left = True
 
     def _send(self, message: Message) -> None:
-        if self.gone.is_set():
+        if self.client_left:
             raise _ClientGone
         # run_coroutine_threadsafe takes a coroutine; granian's send returns another awaitable.
         future = asyncio.run_coroutine_threadsafe(_sent(self.send, message), self.loop)
