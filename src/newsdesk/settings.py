@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from newsdesk.core.static_headers import static_headers_add
 from newsdesk.env import (
     data_dir,
     env_bool,
@@ -159,7 +160,21 @@ STORAGES = {
 # Serve straight from the app folders when static files were never collected (tests, debug).
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
+# Whitenoise answers before newsdesk's middleware: static files get their CSP from this hook.
+WHITENOISE_ADD_HEADERS_FUNCTION = static_headers_add
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
+
+# --- Request bodies, as `newsdesk serve` receives them (core/bridge; docs/deploy.md) -------------
+# Larger declared bodies get 413 before they are read. Room for Wagtail's image upload limit
+# (WAGTAILIMAGES_MAX_UPLOAD_SIZE, 10 MB) and the rest of its form.
+NEWSDESK_MAX_REQUEST_BYTES = env_int(
+    "NEWSDESK_MAX_REQUEST_BYTES", 12 * 1024 * 1024, minimum=64 * 1024, maximum=2**31 - 1
+)
+# A body may pause this long, and after this grace must average NEWSDESK_BODY_MIN_RATE bytes a
+# second, else 408; at most NEWSDESK_BODY_WAITING_MAX requests per worker wait on one (then 503).
+NEWSDESK_BODY_TIMEOUT = env_int("NEWSDESK_BODY_TIMEOUT", 10, minimum=1, maximum=600)
+NEWSDESK_BODY_MIN_RATE = env_int("NEWSDESK_BODY_MIN_RATE", 16 * 1024, minimum=1)
+NEWSDESK_BODY_WAITING_MAX = env_int("NEWSDESK_BODY_WAITING_MAX", 32, minimum=1, maximum=10_000)
 
 # --- Security -------------------------------------------------------------------------------------
 _https = SITE_URL.startswith("https://")

@@ -20,6 +20,9 @@ def _newsdesk(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedPro
         "NEWSDESK_DATA_DIR": str(tmp_path / "data"),
         **env,
     }
+    if "PYTHONPATH" in os.environ:
+        # A checkout tested against a shared environment imports its own code, not the install.
+        environment["PYTHONPATH"] = os.environ["PYTHONPATH"]
     return subprocess.run(
         [str(NEWSDESK), *args],
         env=environment,
@@ -35,6 +38,14 @@ def test_help_lists_newsdesk_and_django_commands(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     for command in ("import", "demo", "serve", "migrate", "check"):
         assert command in result.stdout
+
+
+def test_serve_help_names_the_request_body_limits(tmp_path: Path) -> None:
+    result = _newsdesk(tmp_path, "serve", "--help")
+    assert result.returncode == 0, result.stderr
+    text = " ".join(result.stdout.split())
+    for name in ("NEWSDESK_MAX_REQUEST_BYTES", "NEWSDESK_BODY_TIMEOUT", "docs/deploy.md"):
+        assert name in text
 
 
 def test_import_help_explains_the_options(tmp_path: Path) -> None:
@@ -61,6 +72,10 @@ def test_check_passes_with_the_defaults(tmp_path: Path) -> None:
         ("NEWSDESK_TRUSTED_PROXIES", "many"),
         ("NEWSDESK_PROXY_ADDRESSES", "10.0.0.0/33"),
         ("NEWSDESK_PROXY_ADDRESSES", "proxy.internal"),
+        ("NEWSDESK_MAX_REQUEST_BYTES", "12M"),
+        ("NEWSDESK_BODY_TIMEOUT", "0"),
+        ("NEWSDESK_BODY_MIN_RATE", "fast"),
+        ("NEWSDESK_BODY_WAITING_MAX", "0"),
     ],
 )
 def test_malformed_environment_stops_with_the_variable_named(

@@ -10,8 +10,11 @@ from newsdesk.core.server import exec_server, static_files_ensure
 
 class Command(BaseCommand):
     help = (
-        "Run the production web server (granian, WSGI) configured from the environment. "
-        "Collects static files on the first start of each version."
+        "Run the production web server (granian) configured from the environment. Request "
+        "bodies are received before a thread is given to the request, within "
+        "NEWSDESK_MAX_REQUEST_BYTES, NEWSDESK_BODY_TIMEOUT, NEWSDESK_BODY_MIN_RATE and "
+        "NEWSDESK_BODY_WAITING_MAX (see docs/deploy.md). Collects static files on the first "
+        "start of each version."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -29,7 +32,10 @@ class Command(BaseCommand):
             "--threads",
             type=int,
             default=1,
-            help="Threads per worker (default %(default)s; more if pages wait on a remote DB).",
+            help=(
+                "Threads per worker that run Django (default %(default)s; more if pages wait "
+                "on a remote DB). Clients still sending a body hold none of them."
+            ),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
