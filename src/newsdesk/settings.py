@@ -25,8 +25,9 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 
 DATA_DIR = data_dir("NEWSDESK_DATA_DIR", "./newsdesk-data")
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = secret_key(DATA_DIR)
 SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000")
+# A public https site without DEBUG is production: there the key must pass check --deploy's rule.
+SECRET_KEY = secret_key(DATA_DIR, production=not DEBUG and SITE_URL.startswith("https://"))
 SITE_NAME = env_str("SITE_NAME", "The Harrowgate Bay Courier") or "newsdesk"
 TIME_ZONE = env_time_zone("TIME_ZONE", "UTC")
 
