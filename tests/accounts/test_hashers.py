@@ -3,10 +3,13 @@ rest at once, and reads and writes exactly Django's PBKDF2 hashes."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +17,7 @@ from django.contrib.auth import hashers as django_hashers
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
 from newsdesk.accounts.hashers import (
+    LOCK_FILE_NAME,
     PasswordCheckBusy,
     SerialPBKDF2PasswordHasher,
     password_hash_slot,
@@ -140,3 +144,35 @@ def test_one_waiter_gets_its_turn(overlap: Overlap) -> None:
         assert not done  # waiting for the slot, not refused
     waiter.join(timeout=10)
     assert len(done) == 1 and hasher.verify("pw", done[0])
+
+
+HOLDER = """
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("holding", flush=True)
+sys.stdin.readline()
+"""
+
+
+def test_while_another_process_hashes_this_one_refuses_at_once(settings: Any) -> None:
+    """Two `newsdesk serve` workers take turns too: a worker with one thread that waited would
+    have no thread left for readers, so it refuses instead."""
+    lock_file = Path(settings.DATA_DIR) / LOCK_FILE_NAME
+    hasher = QuickSerialHasher()
+    with subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(lock_file)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as other:
+        assert other.stdout is not None and other.stdin is not None
+        assert other.stdout.readline() == "holding\n"
+        started = time.monotonic()
+        with pytest.raises(PasswordCheckBusy):
+            hasher.encode("password", "saltsalt")
+        assert time.monotonic() - started < 0.05
+        other.stdin.write("done\n")
+        other.stdin.flush()
+    # The other process has ended (and with it its lock): this one hashes again.
+    assert hasher.verify("password", hasher.encode("password", "saltsalt"))

@@ -5,18 +5,27 @@ the GIL while it runs), so eight sign-ins at once fill two cores and reader page
 them. Here a process computes one hash at a time, lets one more sign-in wait for it, and refuses
 the rest at once with ``PasswordCheckBusy`` (answered "try again in a moment" by
 ``newsdesk.accounts.middleware``) instead of holding a thread that a reader page could use.
-Each of these hashes still runs at full speed: the guesses an attacker can afford are bounded by
-the lockouts (``newsdesk.accounts.lockouts``), the CPU they can take by this gate.
+
+The processes of one machine (``newsdesk serve --workers N``) also take turns, through a lock
+file in the data directory; a process whose turn it is not refuses at once rather than wait:
+with one thread per worker (serve's default), a waiting worker is a worker no reader can use.
+Each hash still runs at full speed: the guesses an attacker can afford are bounded by the
+lockouts (``newsdesk.accounts.lockouts``), the CPU they can take by this gate.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
+LOCK_FILE_NAME = ".password-hash.lock"
 # One sign-in hashes while one waits for it; a waiter is held at most one hash's time.
 WAITING_ALLOWED = 1
 
@@ -31,13 +40,38 @@ class PasswordCheckBusy(Exception):
 
 
 @contextmanager
+def _machine_turn() -> Iterator[None]:
+    """This machine's one hashing turn, shared by its processes: an exclusive ``flock`` on a
+    file in the data directory, taken without waiting. The kernel drops it if the process
+    dies, so a killed worker never leaves it held."""
+    if sys.platform == "win32":  # no flock; each process still hashes one at a time
+        yield
+        return
+    import fcntl
+
+    fd = os.open(Path(settings.DATA_DIR) / LOCK_FILE_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise PasswordCheckBusy from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
 def password_hash_slot() -> Iterator[None]:
-    """Hold the process's one hashing slot for the block, waiting behind at most one other;
-    raise ``PasswordCheckBusy`` at once when even the waiting place is taken."""
+    """Hold the one hashing slot for the block: the process's, waiting behind at most one
+    other thread, then the machine's; raise ``PasswordCheckBusy`` at once when the waiting
+    place is taken or another process is hashing."""
     if not _admitted.acquire(blocking=False):
         raise PasswordCheckBusy
     try:
-        with _computing:
+        with _computing, _machine_turn():
             yield
     finally:
         _admitted.release()
