@@ -13,7 +13,6 @@ ten guesses a day per username or address after the first few.
 from __future__ import annotations
 
 import ipaddress
-import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -36,9 +35,6 @@ class Lockout:
 
     failures: int
     until: datetime
-
-    def seconds_left(self, now: datetime) -> int:
-        return max(1, math.ceil((self.until - now).total_seconds()))
 
 
 def lockout_client_ip(request: HttpRequest) -> str:
