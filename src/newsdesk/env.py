@@ -151,13 +151,48 @@ def data_dir(name: str, default: str) -> Path:
     return path
 
 
-def secret_key(data: Path) -> str:
-    """SECRET_KEY from the environment, else one generated once and kept in the data directory."""
+# Django's own rule for a production key (``check --deploy``, security.W009).
+PRODUCTION_KEY_LENGTH = 50
+PRODUCTION_KEY_UNIQUE = 5
+_INSECURE_PREFIX = "django-insecure-"
+_KEY_ADVICE = (
+    "generate one with: python3 -c 'import secrets; print(secrets.token_urlsafe(50))', "
+    "or unset SECRET_KEY to have one generated in the data directory"
+)
+
+
+def _checked_key(key: str, *, source: str, production: bool) -> str:
+    """Refuse a key too weak for where it is used; the message names where it came from."""
+    if production:
+        unique = len(set(key))
+        if (
+            len(key) < PRODUCTION_KEY_LENGTH
+            or unique < PRODUCTION_KEY_UNIQUE
+            or key.startswith(_INSECURE_PREFIX)
+        ):
+            raise ImproperlyConfigured(
+                f"SECRET_KEY: {source} has {len(key)} characters ({unique} different); a "
+                f"production site (https SITE_URL, DEBUG off) needs at least "
+                f"{PRODUCTION_KEY_LENGTH} with at least {PRODUCTION_KEY_UNIQUE} different ones, "
+                f"not starting with {_INSECURE_PREFIX!r}: {_KEY_ADVICE}"
+            )
+    elif len(key) < 32:
+        raise ImproperlyConfigured(
+            f"SECRET_KEY: use at least 32 characters ({source} has {len(key)}): {_KEY_ADVICE}"
+        )
+    return key
+
+
+def secret_key(data: Path, *, production: bool = False) -> str:
+    """SECRET_KEY from the environment, else one generated once and kept in the data directory.
+
+    In production (see settings.py) a key must pass Django's ``check --deploy`` rule; the
+    generated key always does (67 characters from 64 symbols).
+    """
     configured = env_str("SECRET_KEY")
     if configured:
-        if len(configured) < 32:
-            raise ImproperlyConfigured("SECRET_KEY: use at least 32 characters")
-        return configured
+        source = "SECRET_KEY_FILE" if os.environ.get("SECRET_KEY_FILE") else "the configured key"
+        return _checked_key(configured, source=source, production=production)
     key_file = data / "secret_key"
     try:
         # O_EXCL: two processes starting together must agree on one key.
@@ -167,13 +202,13 @@ def secret_key(data: Path) -> str:
         for _ in range(50):
             existing = key_file.read_text(encoding="utf-8").strip()
             if existing:
-                return existing
+                return _checked_key(existing, source=str(key_file), production=production)
             time.sleep(0.02)
         raise ImproperlyConfigured(
             f"SECRET_KEY: {key_file} is empty; delete it or set SECRET_KEY"
         ) from None
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        key = secrets.token_urlsafe(50)
+        key = secrets.token_urlsafe(PRODUCTION_KEY_LENGTH)
         handle.write(key)
     return key
 

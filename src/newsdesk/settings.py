@@ -27,8 +27,9 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 
 DATA_DIR = data_dir("NEWSDESK_DATA_DIR", "./newsdesk-data")
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = secret_key(DATA_DIR)
 SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000")
+# A public https site without DEBUG is production: there the key must pass check --deploy's rule.
+SECRET_KEY = secret_key(DATA_DIR, production=not DEBUG and SITE_URL.startswith("https://"))
 SITE_NAME = env_str("SITE_NAME", "The Harrowgate Bay Courier") or "newsdesk"
 TIME_ZONE = env_time_zone("TIME_ZONE", "UTC")
 
@@ -201,6 +202,49 @@ NEWSDESK_PROXY_ADDRESSES = env_networks("NEWSDESK_PROXY_ADDRESSES", "127.0.0.0/8
 if _proxy_count:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SILENCED_SYSTEM_CHECKS: list[str] = []
+
+# --- Signing in (newsdesk/accounts/) --------------------------------------------------------------
+# django-axes locks out password guessers at every form that goes through authenticate()
+# (Wagtail's admin, Django's admin): by username across addresses and by address across
+# usernames, each lock twice as long as the last (accounts/lockouts.py).
+INSTALLED_APPS.append("axes")
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first, so a locked-out sign-in computes no hash
+    "django.contrib.auth.backends.ModelBackend",
+]
+MIDDLEWARE += [
+    "newsdesk.accounts.middleware.PasswordCheckBusyMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as axes asks
+]
+NEWSDESK_LOGIN_FAILURE_LIMIT = env_int("NEWSDESK_LOGIN_FAILURE_LIMIT", 5, minimum=1, maximum=100)
+NEWSDESK_LOGIN_LOCKOUT_MINUTES = env_int(
+    "NEWSDESK_LOGIN_LOCKOUT_MINUTES", 5, minimum=1, maximum=1440
+)
+AXES_FAILURE_LIMIT = NEWSDESK_LOGIN_FAILURE_LIMIT
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_TIME = "newsdesk.accounts.lockouts.cool_off"
+AXES_HANDLER = "newsdesk.accounts.axes_handler.GrowingLockoutHandler"
+AXES_CLIENT_IP_CALLABLE = "newsdesk.accounts.lockouts.lockout_client_ip"  # trusted proxies only
+AXES_LOCKOUT_CALLABLE = "newsdesk.accounts.responses.lockout_response"
+# A refused attempt checks no password, so it does not lengthen the lock either: otherwise anyone
+# could keep a real user locked out for a day by knocking a few times.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Django's defaults, with its PBKDF2 hasher replaced by the same algorithm computed one hash at a
+# time per process (accounts/hashers.py), so sign-ins cannot take the CPU from reader pages.
+PASSWORD_HASHERS = [
+    "newsdesk.accounts.hashers.SerialPBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+# Page and document passwords: guesses per client address and per password, each per hour.
+NEWSDESK_PAGE_PASSWORD_LIMIT_PER_IP = env_int("NEWSDESK_PAGE_PASSWORD_LIMIT_PER_IP", 10, minimum=1)
+NEWSDESK_PAGE_PASSWORD_LIMIT_PER_PAGE = env_int(
+    "NEWSDESK_PAGE_PASSWORD_LIMIT_PER_PAGE", 100, minimum=1
+)
+# Django's own admin at /django-admin/: off unless asked for (Wagtail's admin does everything).
+NEWSDESK_DJANGO_ADMIN = env_bool("NEWSDESK_DJANGO_ADMIN", False)
 
 # --- Wagtail --------------------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = SITE_NAME

@@ -8,7 +8,8 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 urlpatterns = [
-    path("django-admin/", admin.site.urls),
+    # Page and document passwords behind guess limits, ahead of Wagtail's views at these paths.
+    path("", include("newsdesk.accounts.urls")),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("", include("newsdesk.news.urls")),
@@ -22,3 +23,8 @@ urlpatterns = [
     # Wagtail's page tree (home and articles) last: it matches every other path.
     path("", include(wagtail_urls)),
 ]
+
+# Django's own admin is not needed (Wagtail's admin manages everything); it is one more sign-in
+# form to guess at, so it is served only when an operator asks for it.
+if settings.NEWSDESK_DJANGO_ADMIN:
+    urlpatterns.insert(0, path("django-admin/", admin.site.urls))

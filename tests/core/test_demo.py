@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.http import HttpRequest
 from django.test import Client
 from django.test.utils import override_settings
 
@@ -62,7 +63,8 @@ def test_demo_admin_can_log_in_and_keeps_its_password(
     assert username == ADMIN_USERNAME
     user = get_user_model().objects.get(username=username)
     assert user.is_staff and user.is_superuser
-    assert client.login(username=username, password=password)
+    # axes needs the request to know whom to lock out; the test client gives none by itself.
+    assert client.login(request=HttpRequest(), username=username, password=password)
     assert client.get("/admin/").status_code == 200
     assert demo_admin_ensure() == (username, password)
     assert (data_dir / "demo-admin-password").stat().st_mode & 0o777 == 0o600
@@ -71,4 +73,4 @@ def test_demo_admin_can_log_in_and_keeps_its_password(
 def test_demo_admin_password_is_not_guessable(db: None, data_dir: Path) -> None:
     _, password = demo_admin_ensure()
     assert len(password) >= 12
-    assert not Client().login(username=ADMIN_USERNAME, password="admin")
+    assert not Client().login(request=HttpRequest(), username=ADMIN_USERNAME, password="admin")
