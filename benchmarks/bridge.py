@@ -71,7 +71,7 @@ def wsgi_server(*, data_dir: Path, port: int, threads: int) -> ChildServer:
 
 
 def bridge_server(*, data_dir: Path, port: int, threads: int) -> ChildServer:
-    argv = [str(NEWSDESK), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    argv = [str(NEWSDESK), "serve", "--no-worker", "--host", "127.0.0.1", "--port", str(port)]
     argv += ["--workers", "1", "--threads", str(threads)]
     return ChildServer(argv, env=newsdesk_env(data_dir, SITE_URL), log=data_dir / "bridge.log")
 

@@ -155,7 +155,7 @@ def main() -> int:
         subprocess.run(
             [str(NEWSDESK), "demo", "--no-serve"], env=env, check=True, capture_output=True
         )
-        argv = [str(NEWSDESK), "serve", "--host", "127.0.0.1", "--port", str(port)]
+        argv = [str(NEWSDESK), "serve", "--no-worker", "--host", "127.0.0.1", "--port", str(port)]
         argv += ["--workers", str(options.workers), "--threads", str(options.threads)]
         server = ChildServer(argv, env=env, log=data_dir / "serve.log")
         try:

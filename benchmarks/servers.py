@@ -78,6 +78,6 @@ class ChildServer:
 
 def newsdesk_serve(*, data_dir: Path, port: int, workers: int) -> ChildServer:
     url = f"http://127.0.0.1:{port}"
-    argv = [str(NEWSDESK), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    argv = [str(NEWSDESK), "serve", "--no-worker", "--host", "127.0.0.1", "--port", str(port)]
     argv += ["--workers", str(workers)]
     return ChildServer(argv, env=newsdesk_env(data_dir, url), log=data_dir / "serve.log")

@@ -255,14 +255,16 @@ WAGTAIL_ALLOW_UNICODE_SLUGS = False
 WAGTAILIMAGES_EXTENSIONS = ["gif", "jpg", "jpeg", "png", "webp", "avif"]
 
 # --- Background tasks -----------------------------------------------------------------------------
-# "immediate" (the default) runs a task right where it is queued: nothing else to start.
-# "database" queues tasks in the database for `newsdesk worker`, so a signup never waits on the
-# mail server and a publish never waits on the related-stories ranking.
+# "database" (the default) queues tasks in the database for `newsdesk worker` (which `newsdesk
+# serve` and the demo start beside themselves), so no request waits on the mail server or the
+# related-stories ranking, and a signup's answer takes as long whatever it sends.
+# "immediate" runs a task right where it is queued, inside the request: for tests and
+# development only (the answer's timing then shows which signups sent an email).
 TASK_BACKENDS = {
     "immediate": "django_tasks.backends.immediate.ImmediateBackend",
     "database": "django_tasks_db.DatabaseBackend",
 }
-NEWSDESK_TASKS = env_choice("NEWSDESK_TASKS", "immediate", tuple(TASK_BACKENDS))
+NEWSDESK_TASKS = env_choice("NEWSDESK_TASKS", "database", tuple(TASK_BACKENDS))
 TASKS = {"default": {"BACKEND": TASK_BACKENDS[NEWSDESK_TASKS]}}
 
 # --- Logging --------------------------------------------------------------------------------------

@@ -87,7 +87,7 @@ def serve_running(
     port = free_port()
     env = database.env(site_url=f"http://127.0.0.1:{port}", **extra_env)
     log = database.data_dir / f"serve-{port}.log"
-    argv = [str(NEWSDESK), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    argv = [str(NEWSDESK), "serve", "--no-worker", "--host", "127.0.0.1", "--port", str(port)]
     argv += ["--workers", "1", "--threads", str(threads)]
     with log.open("wb") as log_file:
         process = subprocess.Popen(

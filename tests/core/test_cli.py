@@ -85,3 +85,15 @@ def test_malformed_environment_stops_with_the_variable_named(
     assert result.returncode != 0
     assert f"newsdesk: configuration error: {name}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_background_work_defaults_to_the_worker(tmp_path: Path) -> None:
+    """No request of a default install sends mail or ranks related stories itself: a signup's
+    answer then takes as long whatever it sends (the security review timed the difference)."""
+    code = "from django.conf import settings; print(settings.NEWSDESK_TASKS, settings.TASKS)"
+    result = _newsdesk(tmp_path, "shell", "-c", code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1].split()[0] == "database"
+    assert "django_tasks_db.DatabaseBackend" in result.stdout
+    help_text = _newsdesk(tmp_path, "serve", "--help").stdout
+    assert "--no-worker" in help_text and "beside" in help_text

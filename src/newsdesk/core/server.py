@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -49,6 +50,24 @@ def granian_argv(*, host: str, port: int, workers: int) -> list[str]:
         "--no-ws",
         "newsdesk.core.bridge.asgi:application",
     ]
+
+
+def worker_start_beside(*, interval: float) -> None:
+    """``newsdesk worker`` beside the server (digests, signup emails, queued tasks). It exits
+    when the server does: the server replaces this process, so the worker's parent pid is the
+    server's."""
+    subprocess.Popen(  # noqa: S603 - our own interpreter and module, fixed arguments
+        [
+            sys.executable,
+            "-m",
+            "newsdesk.cli",
+            "worker",
+            "--interval",
+            str(interval),
+            "--parent-pid",
+            str(os.getpid()),
+        ]
+    )
 
 
 def exec_server(*, host: str, port: int, workers: int, threads: int) -> None:

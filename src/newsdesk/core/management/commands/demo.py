@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from typing import Any
 
 from django.conf import settings
@@ -10,7 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from newsdesk.core.demo import demo_admin_ensure, demo_content_load, demo_digest_ensure
-from newsdesk.core.server import exec_server, static_files_ensure
+from newsdesk.core.server import exec_server, static_files_ensure, worker_start_beside
 from newsdesk.newsletter.outbox import OUTBOX_BACKEND
 
 
@@ -53,22 +51,5 @@ class Command(BaseCommand):
             return
         # The demo serves what it printed, whatever SITE_URL says.
         os.environ["SITE_URL"] = url
-        self._worker_start()
+        worker_start_beside(interval=5)
         exec_server(host=options["host"], port=port, workers=1, threads=4)
-
-    @staticmethod
-    def _worker_start() -> None:
-        """The scheduler and digest sender beside the server; it exits when the server does
-        (the server replaces this process, so the worker's parent is the server)."""
-        subprocess.Popen(  # noqa: S603 - our own interpreter and module, fixed arguments
-            [
-                sys.executable,
-                "-m",
-                "newsdesk.cli",
-                "worker",
-                "--interval",
-                "5",
-                "--parent-pid",
-                str(os.getpid()),
-            ]
-        )

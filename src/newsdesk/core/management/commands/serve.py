@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from newsdesk.core.server import exec_server, static_files_ensure
+from newsdesk.core.server import exec_server, static_files_ensure, worker_start_beside
 
 
 class Command(BaseCommand):
@@ -13,8 +13,9 @@ class Command(BaseCommand):
         "Run the production web server (granian) configured from the environment. Request "
         "bodies are received before a thread is given to the request, within "
         "NEWSDESK_MAX_REQUEST_BYTES, NEWSDESK_BODY_TIMEOUT, NEWSDESK_BODY_MIN_RATE and "
-        "NEWSDESK_BODY_WAITING_MAX (see docs/deploy.md). Collects static files on the first "
-        "start of each version."
+        "NEWSDESK_BODY_WAITING_MAX (see docs/deploy.md). Starts `newsdesk worker` beside it "
+        "(digests, signup emails, background tasks) unless --no-worker. Collects static files on "
+        "the first start of each version."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -31,11 +32,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--threads",
             type=int,
-            default=1,
+            default=4,
             help=(
-                "Threads per worker that run Django (default %(default)s; more if pages wait "
-                "on a remote DB). Clients still sending a body hold none of them."
+                "Threads per worker that run Django (default %(default)s: a thread checking a "
+                "password or waiting on the database leaves the others to readers). Clients "
+                "still sending a body hold none of them."
             ),
+        )
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="Do not start `newsdesk worker` beside the server (when it runs as its own "
+            "service).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -45,6 +53,8 @@ class Command(BaseCommand):
             raise CommandError("--workers and --threads must be between 1 and 64")
         static_files_ensure()
         self.stdout.write(f"Serving newsdesk at http://{options['host']}:{options['port']}/")
+        if not options["no_worker"]:
+            worker_start_beside(interval=30)
         exec_server(
             host=options["host"],
             port=options["port"],
