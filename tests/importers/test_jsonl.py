@@ -9,8 +9,11 @@ from typing import Any
 
 import pytest
 
+from newsdesk.importers import jsonl
 from newsdesk.importers.base import ImportFailure
 from newsdesk.importers.jsonl import parse_jsonl
+from newsdesk.news.models import ArticlePage, HomePage
+from tests.importers.commands import assert_refused, run_import
 
 
 def _write(tmp_path: Path, *records: Any, name: str = "articles.jsonl") -> Path:
@@ -78,7 +81,7 @@ GOOD = {"title": "Fine", "body": "Fine."}
         ('{"title": "T", "body": "b", "published": "soon"}', "not an ISO 8601 date"),
         ('{"title": "T", "body": "b", "tags": {"a": 1}}', "'tags' must be a list of names"),
         ('{"title": "T", "body": "b", "tags": [1]}', "'tags' must be text"),
-        ('{"title": "T", "body": "b", "id": [1]}', "'id' must be text or a number"),
+        ('{"title": "T", "body": "b", "id": [1]}', "'id' must be text or a whole number"),
         ('{"title": "T\\u0007", "body": "b"}', "'title' contains control characters"),
         ('{"title": "T", "body": "   "}', "the article has no body text"),
         ('{"title": "Fine", "body": "again"}', "duplicate id/slug 'fine' (first on line 1)"),
@@ -107,3 +110,54 @@ def test_too_many_names_are_refused(tmp_path: Path) -> None:
     path = _write(tmp_path, {**GOOD, "authors": [f"Author {n}" for n in range(21)]})
     with pytest.raises(ImportFailure, match="21 names; the limit is 20"):
         parse_jsonl(path)
+
+
+# --- Hostile lines, through the command -----------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("bad_line", "fragments"),
+    [
+        # json.loads raised ValueError (int() of more than 4,300 digits): a traceback.
+        (
+            '{"title": "T", "body": "b", "id": ' + "9" * 5000 + "}",
+            ("'id' holds a number with 5,000",),
+        ),
+        ('{"title": "T", "body": "b", "tags": [-' + "1" * 5000 + "]}", ("'tags' holds a number",)),
+        (
+            '{"title": "T", "body": "b", "id": 1' + "0" * 255 + "}",
+            ("'id' holds a number with 256",),
+        ),
+        ('{"title": "T", "body": "b", "id": true}', ("'id' must be text or a whole number",)),
+        ('{"title": "T", "body": "b", "id": 1.5}', ("'id' must be text or a whole number",)),
+        (
+            json.dumps({"title": "T", "body": "b", **{f"k{n:02}": 1 for n in range(30)}}),
+            ("unknown keys: k00, k01", "k09 and 20 more (known: authors, body,"),
+        ),
+        ('{"title": "T", "body": "' + "[a](" * 250_001 + '"}', ("body is longer than 1,000,000",)),
+    ],
+    ids=["huge-id", "huge-tag", "256-digits", "bool-id", "float-id", "many-keys", "long-body"],
+)
+def test_hostile_lines_name_file_line_and_field(
+    tmp_path: Path, bad_line: str, fragments: tuple[str, ...]
+) -> None:
+    path = _write(tmp_path, GOOD, bad_line)
+    assert_refused(run_import(path, "--publish"), path, 2, *fragments)
+
+
+@pytest.mark.django_db
+def test_a_255_digit_id_is_still_an_id(tmp_path: Path, home: HomePage) -> None:
+    path = _write(tmp_path, '{"title": "T", "body": "b", "id": ' + "7" * 255 + "}")
+    assert run_import(path, "--publish").status == 0
+    assert ArticlePage.objects.get().import_external_id == "7" * 255
+
+
+@pytest.mark.django_db
+def test_a_file_stops_at_the_article_limit_before_parsing_more(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(jsonl, "MAX_ARTICLES", 3)
+    records = [{"id": f"n{n}", "title": f"Story {n}", "body": "b"} for n in range(3)]
+    path = _write(tmp_path, *records, "", "{not even JSON")
+    assert_refused(run_import(path), path, 5, "more than 3 articles; split the file")

@@ -91,16 +91,16 @@ def test_script_tags_and_javascript_links_do_not_survive(tmp_path: Path) -> None
     ("text", "line", "message"),
     [
         ("---\ntitle: [unclosed\n---\nbody\n", 3, "front matter is not valid YAML"),
-        ("---\ntitle: T\ncolour: red\n---\nbody\n", 2, "unknown front matter keys: colour"),
+        ("---\ntitle: T\ncolour: red\n---\nbody\n", 3, "unknown front matter keys: colour"),
         ("---\n- a list\n---\nbody\n", 2, "front matter must be a set of 'key: value' lines"),
-        ("---\ntitle: T\ntags: 5\n---\nbody\n", 2, "'tags' must be a list of names"),
-        ("---\ntitle: T\ndate: yesterday\n---\nbody\n", 2, "'date' is not an ISO 8601 date"),
+        ("---\ntitle: T\ntags: 5\n---\nbody\n", 3, "'tags' must be a list of names"),
+        ("---\ntitle: T\ndate: yesterday\n---\nbody\n", 3, "'date' is not an ISO 8601 date"),
         ("---\ntitle: 12\n---\nbody\n", 2, "'title' must be text"),
         ("---\ntitle: " + "x" * 256 + "\n---\nbody\n", 2, "'title' is 256 characters"),
         ("Just text, no heading.\n", 1, "no headline"),
         ("---\ntitle: T\n---\n\n", 4, "the article has no body text"),
         ("---\ntitle: !!python/object/apply:os.system [id]\n---\nx\n", 2, "not valid YAML"),
-        ("---\ntitle: " + "[" * 5000 + "\n---\nx\n", 2, "not valid YAML"),
+        ("---\ntitle: " + "[" * 5000 + "\n---\nx\n", 2, "nested more than 20 levels deep"),
     ],
 )
 def test_malformed_files_name_the_file_and_line(

@@ -15,6 +15,7 @@ from newsdesk.importers import base
 from newsdesk.importers.base import ImportFailure, read_text
 from newsdesk.importers.runner import detect_format, expand_paths, import_paths
 from newsdesk.news.models import ArticlePage, HomePage
+from tests.importers.commands import assert_refused, run_import
 
 
 def _jsonl(tmp_path: Path, *records: dict[str, object], name: str = "batch.jsonl") -> Path:
@@ -236,3 +237,76 @@ def test_mixed_formats_in_one_folder(tmp_path: Path, home: HomePage) -> None:
         "From Markdown",
         "From text",
     ]
+
+
+# --- Hostile folders and batches, through the command ---------------------------------------
+
+
+def test_a_folder_nested_1500_deep_is_searched_without_recursion(
+    tmp_path: Path, home: HomePage
+) -> None:
+    # Path.rglob (and os.walk) recurse once per level: RecursionError, a traceback, at ~1,000.
+    levels = [tmp_path / "archive"]
+    for _ in range(1500):
+        levels.append(levels[-1] / "a")
+    for level in levels:
+        level.mkdir()
+    try:
+        (levels[-1] / "story.md").write_text("# Found at the bottom\n\nText.\n")
+        (levels[0] / "top.md").write_text("# Found at the top\n\nText.\n")
+        run = run_import(levels[0], "--publish")
+        assert run.status == 0, run
+        assert "2 file(s): 2 created" in run.stdout
+        assert ArticlePage.objects.count() == 2
+    finally:
+        # Bottom up: pytest's own clean-up of old temporary folders recurses per level too.
+        (levels[-1] / "story.md").unlink(missing_ok=True)
+        (levels[0] / "top.md").unlink(missing_ok=True)
+        for level in reversed(levels):
+            level.rmdir()
+
+
+def test_an_unreadable_folder_is_named(
+    tmp_path: Path, db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from newsdesk.importers import runner
+
+    folder = tmp_path / "in" / "locked"
+    folder.mkdir(parents=True)
+    real_scandir = os.scandir
+
+    def refuse_locked(path: Path) -> object:
+        # Root reads any folder, so the permission error is made where the walk lists it.
+        if Path(path) == folder:
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(path)
+
+    monkeypatch.setattr(runner.os, "scandir", refuse_locked)
+    assert_refused(
+        run_import(tmp_path / "in"), folder, None, "cannot read the folder: Permission denied"
+    )
+
+
+def test_a_run_stops_at_the_article_limit(
+    tmp_path: Path, db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from newsdesk.importers import runner
+
+    monkeypatch.setattr(runner, "MAX_ARTICLES", 3)
+    first = _jsonl(tmp_path, *_records(2), name="1.jsonl")
+    second = _jsonl(tmp_path, *_records(4)[2:], name="2.jsonl")
+    assert_refused(
+        run_import(first, second), second, None, "more than 3 articles in one run; import in"
+    )
+
+
+def test_a_folder_with_too_many_files_stops_counting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from newsdesk.importers import runner
+
+    monkeypatch.setattr(runner, "MAX_FILES", 5)
+    for n in range(8):
+        (tmp_path / f"{n}.md").write_text("x")
+    with pytest.raises(ImportFailure, match="more than 5 files; import in batches"):
+        expand_paths([tmp_path])

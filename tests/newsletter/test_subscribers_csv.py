@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Any
 
 import pytest
@@ -85,10 +86,63 @@ def upload(client: Client, data: bytes, *, skip_invalid: bool = False, **extra: 
         ("ann@example.org", "ann@example.org"),
         ("a=b", "a=b"),
         ("", ""),
+        # A formula after a place where a spreadsheet splitting on ; , or tab starts a cell.
+        ("zz;=1+3", "zz;'=1+3"),
+        ("Arts; =cmd|' /C calc'!A0", "Arts; '=cmd|' /C calc'!A0"),
+        ("a,@SUM(A1)", "a,'@SUM(A1)"),
+        ('x; "=2', "x; \"'=2"),
+        ("a\t-3", "a\t'-3"),
+        ("a\t\t=4", "a\t'\t'=4"),
+        ("line\n+5", "line\n'+5"),
+        ("a;b, c", "a;b, c"),
     ],
 )
 def test_neutralise(cell: str, expected: str) -> None:
     assert neutralise(cell) == expected
+
+
+HOSTILE_TOPICS = ("zz;=1+3", "a,@SUM(A1)", 'x; "=2', "tab\t-3", "line\n+4", "cr\r=5")
+FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _export_with_hostile_topics(admin_client: Client, address: str) -> str:
+    ann = make(address)
+    bob = make("bob@example.org", status="unsubscribed")
+    for n, name in enumerate(HOSTILE_TOPICS):
+        topic = Topic.objects.create(name=name, slug=f"hostile-{n}")
+        (ann if n % 2 else bob).topics.add(topic)
+    response = admin_client.get(LIST, {"export": "csv"})
+    assert response.status_code == 200
+    return b"".join(response.streaming_content).decode("utf-8")
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_no_separator_a_spreadsheet_splits_on_starts_a_formula(
+    admin_client: Client, delimiter: str
+) -> None:
+    body = _export_with_hostile_topics(admin_client, '=HYPERLINK("http://x.example","x")@x.org')
+    # A reader that honours quotes, set to the wrong separator (Excel in a ; locale) ...
+    fields = [
+        field
+        for row in csv.reader(io.StringIO(body, newline=""), delimiter=delimiter)
+        for field in row
+    ]
+    assert fields and not [field for field in fields if field.startswith(FORMULA)]
+    # ... and one that does not: every line split on the separator, quotes and spaces skipped.
+    naive = [
+        field.lstrip('" ')
+        for line in re.split(r"\r\n|\r|\n", body)
+        for field in line.split(delimiter)
+    ]
+    assert not [field for field in naive if field.startswith(FORMULA)]
+    # Every cell is quoted, so a ";" inside one is no separator to a ";" reader at a row's start.
+    assert body.startswith('"email","status","frequency",')
+    # The topics are all there, each with its quote, for the reader that splits right.
+    rows = list(csv.reader(io.StringIO(body, newline="")))
+    assert {name for row in rows[1:] for name in row[4].split("; ")} >= {
+        "zz;'=1+3",
+        "a,'@SUM(A1)",
+    }
 
 
 def test_export_neutralises_hostile_cells(admin_client: Client) -> None:
@@ -268,7 +322,7 @@ def test_skipping_invalid_rows_imports_the_rest(admin_client: Client, mailbox: M
 def test_an_exported_file_imports_back_without_changes(
     admin_client: Client, mailbox: Mailbox
 ) -> None:
-    make("=sum@example.org")
+    make("=sum@example.org", frequency="weekly")
     make("bob@example.org", status="unsubscribed")
     body = b"".join(admin_client.get(LIST, {"export": "csv"}).streaming_content)
     response = upload(admin_client, body)
@@ -276,6 +330,17 @@ def test_an_exported_file_imports_back_without_changes(
     page = admin_client.get(response["Location"]).content.decode()
     assert "0 new" in page and "2 already on the list" in page
     assert not mailbox.received
+
+
+def test_an_export_with_hostile_cells_parses_back_to_the_same_addresses(
+    admin_client: Client,
+) -> None:
+    body = _export_with_hostile_topics(admin_client, "=sum+1@example.org")
+    parsed = parse_import(body.encode(), **LIMITS)
+    assert not parsed.errors
+    assert sorted(row.email for row in parsed.rows) == sorted(
+        Subscriber.objects.values_list("email", flat=True)
+    )
 
 
 @pytest.mark.parametrize(

@@ -5,49 +5,92 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from newsdesk.importers.base import (
+    MAX_ARTICLES,
     MAX_DEK_CHARS,
+    MAX_ID_CHARS,
     MAX_TITLE_CHARS,
     ImportFailure,
     ParsedFile,
-    check_body,
     clean_date,
+    clean_id,
     clean_line,
     clean_names,
     clean_slug,
     read_text,
+    render_body,
     with_identity,
 )
-from newsdesk.markup import markdown_to_html
 from newsdesk.news.services import ArticleInput
 
-KNOWN_KEYS = {
-    "id",
-    "title",
-    "body",
-    "seo_title",
-    "dek",
-    "slug",
-    "published",
-    "tags",
-    "authors",
-    "topic",
-}
+KNOWN_KEYS = frozenset(
+    {
+        "id",
+        "title",
+        "body",
+        "seo_title",
+        "dek",
+        "slug",
+        "published",
+        "tags",
+        "authors",
+        "topic",
+    }
+)
+MAX_KEYS_SHOWN = 10
+
+
+class LongNumber:
+    """A JSON number with more digits than any field takes, kept as its length only.
+
+    ``json.loads`` turns digits into an ``int`` with ``int()``, which raises ValueError past
+    4,300 digits (Python's guard against quadratic conversion) and takes the line down without
+    a field name. Standing in for the number lets ``parse_record`` name the field.
+    """
+
+    __slots__ = ("digits",)
+
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+
+def _parse_int(text: str) -> int | LongNumber:
+    digits = len(text.lstrip("-"))
+    return LongNumber(digits) if digits > MAX_ID_CHARS else int(text)
+
+
+def _check_numbers(path: Path, line: int, record: dict[str, Any]) -> None:
+    """Refuse a ``LongNumber`` where a field or a list item of one holds it."""
+    for key, value in record.items():
+        for item in value if isinstance(value, list) else (value,):
+            if isinstance(item, LongNumber):
+                raise ImportFailure(
+                    path,
+                    line,
+                    f"{key!r} holds a number with {item.digits:,} digits; the limit is "
+                    f"{MAX_ID_CHARS} (put it in quotes if it is text)",
+                )
 
 
 def parse_record(path: Path, line: int, record: object) -> ArticleInput:
     if not isinstance(record, dict):
         raise ImportFailure(path, line, "each line must be a JSON object")
-    unknown = sorted(str(key) for key in record if key not in KNOWN_KEYS)
+    unknown = sorted(key for key in record if key not in KNOWN_KEYS)
     if unknown:
-        raise ImportFailure(path, line, f"unknown keys: {', '.join(unknown)}")
+        more = len(unknown) - MAX_KEYS_SHOWN
+        raise ImportFailure(
+            path,
+            line,
+            f"unknown keys: {', '.join(unknown[:MAX_KEYS_SHOWN])}"
+            + (f" and {more} more" if more > 0 else "")
+            + f" (known: {', '.join(sorted(KNOWN_KEYS))})",
+        )
+    _check_numbers(path, line, record)
     body = record.get("body")
     if not isinstance(body, str):
         raise ImportFailure(path, line, "'body' is missing or not text")
-    external_id = record.get("id")
-    if external_id is not None and not isinstance(external_id, str | int):
-        raise ImportFailure(path, line, "'id' must be text or a number")
     article = ArticleInput(
         title=clean_line(
             record.get("title"),
@@ -71,15 +114,9 @@ def parse_record(path: Path, line: int, record: object) -> ArticleInput:
             line=line,
         ),
         authors=clean_names(record.get("authors"), field="authors", path=path, line=line),
-        body_html=check_body(markdown_to_html(body), path=path, line=line),
+        body_html=render_body(body, path=path, line=line),
         source="jsonl",
-        external_id=clean_line(
-            "" if external_id is None else str(external_id),
-            field="id",
-            path=path,
-            line=line,
-            limit=255,
-        ),
+        external_id=clean_id(record.get("id"), path=path, line=line),
     )
     return with_identity(article)
 
@@ -91,8 +128,13 @@ def parse_jsonl(path: Path, text: str | None = None) -> ParsedFile:
     for number, raw in enumerate(text.split("\n"), start=1):
         if not raw.strip():
             continue
+        if len(articles) == MAX_ARTICLES:
+            # Checked before parsing the line, so the time spent is bounded too.
+            raise ImportFailure(
+                path, number, f"more than {MAX_ARTICLES:,} articles; split the file"
+            )
         try:
-            record = json.loads(raw)
+            record = json.loads(raw, parse_int=_parse_int)
         except json.JSONDecodeError as exc:
             raise ImportFailure(
                 path, number, f"not valid JSON ({exc.msg}, column {exc.colno})"

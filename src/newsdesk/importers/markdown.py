@@ -6,98 +6,75 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import yaml
-
 from newsdesk.importers.base import (
     MAX_DEK_CHARS,
     MAX_TITLE_CHARS,
     ImportFailure,
     ParsedFile,
-    check_body,
     clean_date,
+    clean_id,
     clean_line,
     clean_names,
     clean_slug,
     read_text,
+    render_body,
     with_identity,
 )
-from newsdesk.markup import markdown_to_html
+from newsdesk.importers.front_matter import read_front_matter
 from newsdesk.news.services import ArticleInput
 
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.DOTALL)
 _FIRST_H1 = re.compile(r"\A\s*#[ \t]+(.+?)[ \t#]*(?:\n|\Z)")
-KNOWN_KEYS = {
-    "title",
-    "seo_title",
-    "dek",
-    "slug",
-    "date",
-    "published",
-    "tags",
-    "topics",
-    "authors",
-    "author",
-    "id",
-}
-
-
-def _front_matter(path: Path, text: str) -> tuple[dict, str, int]:
-    match = _FRONT_MATTER.match(text)
-    if not match:
-        return {}, text, 1
-    try:
-        # safe_load: YAML tags that build Python objects are refused.
-        data = yaml.safe_load(match.group(1) or "") or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else 1
-        raise ImportFailure(path, line, f"front matter is not valid YAML: {exc}") from None
-    except RecursionError:
-        # PyYAML's composer recurses per nesting level; deeply nested front matter is hostile.
-        raise ImportFailure(path, 2, "front matter is not valid YAML (nested too deeply)") from None
-    if not isinstance(data, dict):
-        raise ImportFailure(path, 2, "front matter must be a set of 'key: value' lines")
-    unknown = sorted(str(key) for key in data if key not in KNOWN_KEYS)
-    if unknown:
-        raise ImportFailure(path, 2, f"unknown front matter keys: {', '.join(unknown)}")
-    body_start_line = match.group(0).count("\n") + 1
-    return data, text[match.end() :], body_start_line
+KNOWN_KEYS = frozenset(
+    {
+        "title",
+        "seo_title",
+        "dek",
+        "slug",
+        "date",
+        "published",
+        "tags",
+        "topics",
+        "authors",
+        "author",
+        "id",
+    }
+)
 
 
 def parse_markdown(path: Path, text: str | None = None) -> ParsedFile:
     text = read_text(path) if text is None else text
-    meta, body, body_line = _front_matter(path, text)
-    title = meta.get("title")
+    meta = read_front_matter(path, text, known=KNOWN_KEYS)
+    body, body_line = meta.body, meta.body_line
+    _key, title, title_line = meta.first("title")
     if not title:
         heading = _FIRST_H1.match(body)
         if heading:
             title = heading.group(1)
+            title_line = body_line + body.count("\n", 0, heading.start(1))
             body = body[heading.end() :]
     if not title:
         raise ImportFailure(path, 1, "no headline: add 'title:' front matter or a '# Heading' line")
-    authors = meta.get("authors", meta.get("author"))
+    seo_key, seo_title, seo_line = meta.first("seo_title")
+    dek_key, dek, dek_line = meta.first("dek")
+    _key, slug, slug_line = meta.first("slug")
+    date_key, published, date_line = meta.first("date", "published")
+    tags_key, tags, tags_line = meta.first("tags", "topics")
+    authors_key, authors, authors_line = meta.first("authors", "author")
+    _key, external_id, id_line = meta.first("id")
     article = ArticleInput(
         title=clean_line(
-            title, field="title", path=path, line=2, limit=MAX_TITLE_CHARS, required=True
+            title, field="title", path=path, line=title_line, limit=MAX_TITLE_CHARS, required=True
         ),
         seo_title=clean_line(
-            meta.get("seo_title"), field="seo_title", path=path, line=2, limit=MAX_TITLE_CHARS
+            seo_title, field=seo_key, path=path, line=seo_line, limit=MAX_TITLE_CHARS
         ),
-        dek=clean_line(meta.get("dek"), field="dek", path=path, line=2, limit=MAX_DEK_CHARS),
-        slug=clean_slug(meta.get("slug"), path=path, line=2),
-        published_at=clean_date(
-            meta.get("date", meta.get("published")), field="date", path=path, line=2
-        ),
-        topics=clean_names(meta.get("tags", meta.get("topics")), field="tags", path=path, line=2),
-        authors=clean_names(authors, field="authors", path=path, line=2),
-        body_html=check_body(markdown_to_html(body), path=path, line=body_line),
+        dek=clean_line(dek, field=dek_key, path=path, line=dek_line, limit=MAX_DEK_CHARS),
+        slug=clean_slug(slug, path=path, line=slug_line),
+        published_at=clean_date(published, field=date_key, path=path, line=date_line),
+        topics=clean_names(tags, field=tags_key, path=path, line=tags_line),
+        authors=clean_names(authors, field=authors_key, path=path, line=authors_line),
+        body_html=render_body(body, path=path, line=body_line),
         source="markdown",
-        external_id=clean_line(
-            str(meta["id"]) if meta.get("id") is not None else "",
-            field="id",
-            path=path,
-            line=2,
-            limit=255,
-        ),
+        external_id=clean_id(external_id, path=path, line=id_line),
     )
     return ParsedFile(path=path, format="markdown", articles=[with_identity(article)])

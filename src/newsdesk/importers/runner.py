@@ -6,14 +6,15 @@ naming the file and line, and nothing of the batch is half-imported.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import transaction
 
-from newsdesk.importers.base import ImportFailure, ParsedFile
+from newsdesk.importers.base import MAX_ARTICLES, ImportFailure, ParsedFile, read_text
 from newsdesk.importers.jsonl import parse_jsonl
 from newsdesk.importers.markdown import parse_markdown
 from newsdesk.importers.plaintext import parse_plaintext
@@ -62,20 +63,47 @@ def detect_format(path: Path, text: str) -> str:
     return "text"
 
 
+def _files_under(folder: Path) -> Iterator[Path]:
+    """Files with a known extension anywhere under ``folder``, without following links.
+
+    A loop with its own stack: ``Path.rglob`` and ``os.walk`` recurse once per level and end
+    in a RecursionError (a traceback) on a folder nested a thousand deep, which an unpacked
+    archive can hold.
+    """
+    stack = [folder]
+    while stack:
+        current = stack.pop()
+        try:
+            with os.scandir(current) as entries:
+                children = list(entries)
+        except OSError as exc:
+            raise ImportFailure(current, None, f"cannot read the folder: {exc.strerror}") from None
+        for entry in children:
+            if entry.is_symlink():
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(Path(entry.path))
+            elif entry.is_file(follow_symlinks=False):
+                if Path(entry.name).suffix.lower() in EXTENSIONS:
+                    yield Path(entry.path)
+
+
 def expand_paths(paths: Iterable[Path]) -> list[Path]:
     """Files named directly, plus files with a known extension inside named folders.
 
     Symbolic links inside folders are not followed: an archive unpacked into a folder must not
-    lead the importer out of it.
+    lead the importer out of it. A path named directly may be a pipe or a device
+    (``/dev/stdin``, ``<(zcat archive.jsonl.gz)``): ``read_bytes`` reads it up to the limit.
     """
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                if child.is_symlink() or not child.is_file():
-                    continue
-                if child.suffix.lower() in EXTENSIONS:
-                    files.append(child)
+            found: list[Path] = []
+            for child in _files_under(path):
+                found.append(child)
+                if len(files) + len(found) > MAX_FILES:
+                    break
+            files.extend(sorted(found))
         elif path.exists():
             files.append(path)
         else:
@@ -86,12 +114,17 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
 
 
 def parse_files(paths: Iterable[Path]) -> list[ParsedFile]:
-    from newsdesk.importers.base import read_text
-
     parsed: list[ParsedFile] = []
+    articles = 0
     for path in expand_paths(paths):
         text = read_text(path)
-        parsed.append(PARSERS[detect_format(path, text)](path, text))
+        parsed_file = PARSERS[detect_format(path, text)](path, text)
+        articles += len(parsed_file.articles)
+        if articles > MAX_ARTICLES:
+            raise ImportFailure(
+                path, None, f"more than {MAX_ARTICLES:,} articles in one run; import in batches"
+            )
+        parsed.append(parsed_file)
     return parsed
 
 

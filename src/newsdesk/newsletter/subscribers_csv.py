@@ -1,6 +1,7 @@
 """Subscriber lists as CSV: writing an export and reading an import file. No database writes.
 
-Export cells that a spreadsheet would run as a formula are neutralised. An import file is read
+Export cells that a spreadsheet would run as a formula are neutralised, also where a spreadsheet
+splitting on another separator would see a cell start. An import file is read
 whole and checked before anything is stored, so a bad file is refused with the line numbers of
 its bad rows instead of being half imported.
 """
@@ -20,6 +21,12 @@ from newsdesk.newsletter.models import Subscriber
 # Spreadsheets run a cell starting with these as a formula (=, +, -, @) or strip them to reach
 # one (tab, CR); OWASP's "CSV injection" advice.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Where a spreadsheet may start a cell inside one of ours: the file is comma separated, but one
+# set to split on semicolons (Excel in much of Europe) or tabs splits "zz;=1+3" into "zz" and
+# the formula "=1+3", quoting or not (a quote counts only at the start of a field); a line
+# break starts a row. Quotes and spaces after such a place may be skipped on the way to the
+# cell's first character. A formula character there gets the same quote as at the start.
+_CELL_START = re.compile(r"""(\A|[,;\t\r\n])([" ]*)(?=[=+\-@\t\r])""")
 EXPORT_COLUMNS = (
     "email",
     "status",
@@ -35,8 +42,9 @@ MAX_ERRORS_SHOWN = 50
 
 
 def neutralise(value: str) -> str:
-    """Prefix a single quote to a cell a spreadsheet would evaluate, so it shows as text."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
+    """Put a single quote before a formula character wherever a spreadsheet may start a cell:
+    at the start, and after a comma, semicolon, tab or line break (see ``_CELL_START``)."""
+    return _CELL_START.sub(lambda start: start.group(1) + start.group(2) + "'", value)
 
 
 def _unneutralise(value: str) -> str:
@@ -73,7 +81,8 @@ def export_row(subscriber: Subscriber) -> list[str]:
 
 def export_lines(subscribers: Iterable[Subscriber]) -> Iterator[str]:
     """The CSV file, one line at a time: the header, then a row per subscriber."""
-    writer = csv.writer(_Line(), lineterminator="\r\n")
+    # Every cell quoted: one holding a ";" stays one cell for a reader that splits on ";".
+    writer = csv.writer(_Line(), lineterminator="\r\n", quoting=csv.QUOTE_ALL)
     yield writer.writerow(EXPORT_COLUMNS)
     for subscriber in subscribers:
         yield writer.writerow([neutralise(cell) for cell in export_row(subscriber)])

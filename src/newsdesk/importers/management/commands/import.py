@@ -14,11 +14,21 @@ class Command(BaseCommand):
         "Import articles from plain text, Markdown (with YAML front matter) or JSON Lines files, "
         "or folders of them. The format is detected from the extension, else from the content. "
         "Re-importing updates changed articles and skips unchanged ones. A malformed file stops "
-        "the import before anything is written."
+        "the import before anything is written, with its name, line and field. A path may be a "
+        "pipe such as /dev/stdin; every input is read up to 64 MB."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+        parser.add_argument(
+            "paths",
+            nargs="+",
+            type=Path,
+            metavar="PATH",
+            help=(
+                "A file, a pipe, or a folder (searched for .txt, .text, .md, .markdown, .jsonl "
+                "and .ndjson files)."
+            ),
+        )
         mode = parser.add_mutually_exclusive_group()
         mode.add_argument(
             "--publish",
