@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from newsdesk.news.models import ArticlePage
 from tests.newsletter.conftest import Mailbox, signup, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -46,3 +50,18 @@ def test_with_immediate_tasks_the_worker_has_no_tasks_to_run(
     call_command("worker", "--once")
     assert len(mailbox.received) == 1
     assert not DBTaskResult.objects.exists()
+
+
+def test_the_worker_publishes_a_scheduled_article_when_its_time_comes(
+    site_home: Any, make_article: Any, client: Client
+) -> None:
+    """A review found that a scheduled article never went live unless someone ran
+    ``newsdesk publish_scheduled``: the worker (and so the demo) did not."""
+    article = make_article("Regatta moved to Sunday", age=-dt.timedelta(minutes=10))
+    assert not ArticlePage.objects.get(pk=article.pk).live
+    call_command("worker", "--once")
+    assert not ArticlePage.objects.get(pk=article.pk).live  # not yet its time
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=11)):
+        call_command("worker", "--once")
+        assert ArticlePage.objects.get(pk=article.pk).live
+        assert client.get(article.url).status_code == 200

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import logging
 import os
 import signal
@@ -11,6 +12,7 @@ from types import FrameType
 from typing import Any
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections, connection
 
@@ -20,11 +22,14 @@ from newsdesk.newsletter.sender_lock import SenderBusy
 from newsdesk.newsletter.signup_emails import owed_emails_send_due
 
 logger = logging.getLogger(__name__)
+# How often the worker publishes the pages scheduled to go live (and unpublishes expired ones).
+PUBLISH_EVERY = 60.0
 
 
 class Command(BaseCommand):
     help = (
-        "Run the background work: freeze each digest at NEWSDESK_DIGEST_TIME and send it, "
+        "Run the background work: publish scheduled pages every minute, freeze each digest at "
+        "NEWSDESK_DIGEST_TIME and send it, "
         "finish any digest a stopped sender left unfinished, send signup emails that are owed "
         "(retries, and those a killed process left), and with NEWSDESK_TASKS=database run "
         "queued tasks such as signup emails and related-stories updates. Loops until stopped "
@@ -98,20 +103,28 @@ class Command(BaseCommand):
                 self.stdout.write(f"{digest}: {report.summary()}")
 
     def tasks_loop(self, stopping: threading.Event) -> None:
+        last_publish = -PUBLISH_EVERY
         try:
             while not stopping.is_set():
                 close_old_connections()
+                publish_due = time.monotonic() - last_publish >= PUBLISH_EVERY
                 try:
-                    self.background_round()
+                    self.background_round(publish_due=publish_due)
                 except Exception:  # the database away, say: the next round tries again
                     logger.exception("background round failed; trying again in 1 s")
+                if publish_due:
+                    last_publish = time.monotonic()
                 stopping.wait(1.0)
         finally:
             connection.close()
 
-    def background_round(self) -> None:
-        """Signup emails whose time has come (retries, and those a killed process left owed),
-        then every queued task."""
+    def background_round(self, *, publish_due: bool = True) -> None:
+        """Scheduled pages whose time has come (every PUBLISH_EVERY seconds), signup emails
+        whose time has come (retries, and those a killed process left owed), then every
+        queued task."""
+        if publish_due:
+            # Wagtail's own command: scheduled revisions go live, expired pages stop being live.
+            call_command("publish_scheduled", stdout=io.StringIO())
         owed_emails_send_due()
         self.tasks_drain()
 
