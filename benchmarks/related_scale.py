@@ -117,14 +117,15 @@ def publish_worker(data_dir: Path, publishes: int) -> None:
 
     base_mb = _resident_mb()
     started = time.perf_counter()
-    index = registry.current_index()
+    with registry.index_in_use() as index:
+        size = len(index)
     load_s = time.perf_counter() - started
     # Publishing normally refreshes on commit; here the refresh is timed on its own.
     triggers._deferred.set(set())
     records = _records()
     # New articles every run, also in a kept archive: the same ids again would be edits of the
     # last run's articles, and the same texts again near-duplicates of them.
-    run = len(index)
+    run = size
     rng = random.Random(run)
     make = content_maker(records)
     timings = []
@@ -142,7 +143,9 @@ def publish_worker(data_dir: Path, publishes: int) -> None:
         lists = related_refresh(article_id=article.pk)
         timings.append(((time.perf_counter() - t) * 1000, lists))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    result = {"load_s": load_s, "indexed": len(index), "timings": timings, "peak_mb": peak}
+    with registry.index_in_use() as index:
+        indexed = len(index)
+    result = {"load_s": load_s, "indexed": indexed, "timings": timings, "peak_mb": peak}
     print(json.dumps({**result, "base_mb": base_mb}))
 
 

@@ -4,15 +4,27 @@ Each process (web worker, task worker, CLI) that ranks related stories holds one
 memory. It is built from the stored signatures on first use and then follows changes made by any
 process by reading the signatures updated since its last look. When more than a fifth of it was
 added after the build, it is rebuilt, so IDF and the latent basis stay fresh.
+
+Threads (docs/architecture.md, "Threads"): the index is changed in place by a sync, so it is only
+ever used under the lock, for the whole use: ``index_in_use()`` syncs and hands it out, and no
+other thread syncs or ranks until the block ends. A sync inside a transaction sees that
+transaction's own uncommitted signatures. Rows applied so are remembered with their version, and
+the next sync checks them against what the database holds then: a row that was rolled back is
+read again (or taken out), so a rolled-back signature does not stay in the index. An index built
+inside a transaction checks its recent rows (those within SYNC_OVERLAP, where that
+transaction's own writes are) the same way.
 """
 
 from __future__ import annotations
 
 import threading
 from array import array
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import numpy as np
+from django.db import connection, models
 from django.utils import timezone
 
 from newsdesk.related.index import Document, SimilarityIndex
@@ -23,10 +35,13 @@ from newsdesk.related.models import ArticleSignature
 SYNC_OVERLAP = timedelta(seconds=30)
 REBUILD_SHARE = 0.2
 STREAM_CHUNK = 2000
+# How long a row applied from inside a transaction is checked again at each sync.
+UNCONFIRMED_FOR = timedelta(minutes=10)
 # Beyond this many distinct applied versions, skipping them in SQL makes too long a query.
 MAX_SKIPPED_VERSIONS = 500
 
-_lock = threading.Lock()
+# Re-entrant: a rebuild inside an ``index_in_use()`` block takes it again.
+_lock = threading.RLock()
 _index: SimilarityIndex | None = None
 _synced_at: datetime | None = None
 # The version of each signature this process applied, for the rows the next look will read
@@ -34,6 +49,9 @@ _synced_at: datetime | None = None
 # since are skipped, so a burst of publishes does not re-apply the same rows again. Older
 # entries are dropped; a row is read again only once it changes, with a new version.
 _applied: dict[int, datetime] = {}
+# Rows applied from inside a transaction, by article, with the version applied: checked at the
+# next sync (see the module's docstring).
+_unconfirmed: dict[int, datetime] = {}
 
 
 def document_from(row: ArticleSignature) -> Document:
@@ -46,6 +64,8 @@ def document_from(row: ArticleSignature) -> Document:
 
 
 def _load_all(started: datetime) -> SimilarityIndex:
+    _unconfirmed.clear()
+    in_transaction = connection.in_atomic_block
     rows = (
         ArticleSignature.objects.filter(active=True)
         .order_by("article_id")
@@ -67,6 +87,8 @@ def _load_all(started: datetime) -> SimilarityIndex:
         weights += weight_bytes
         if updated_at >= recent:
             _applied[article_id] = updated_at
+            if in_transaction:
+                _unconfirmed[article_id] = updated_at
     return SimilarityIndex(
         ids=np.frombuffer(ids, dtype=np.int64),
         days=np.frombuffer(days, dtype=np.float64),
@@ -77,7 +99,14 @@ def _load_all(started: datetime) -> SimilarityIndex:
     )
 
 
-def current_index(*, rebuild: bool = False) -> SimilarityIndex:
+@contextmanager
+def index_in_use(*, rebuild: bool = False) -> Iterator[SimilarityIndex]:
+    """The synced index, for as long as the block runs and for this thread only."""
+    with _lock:
+        yield _synced_index(rebuild=rebuild)
+
+
+def _synced_index(*, rebuild: bool = False) -> SimilarityIndex:
     global _index, _synced_at
     with _lock:
         started = timezone.now()
@@ -96,10 +125,15 @@ def current_index(*, rebuild: bool = False) -> SimilarityIndex:
             # (Another transaction stamping a row with the very same microsecond is the
             # theoretical cost: that row would wait for its next change.)
             changed = changed.exclude(updated_at__in=versions)
+        if _unconfirmed:
+            changed = changed | _recheck_unconfirmed(_index, started)
+        in_transaction = connection.in_atomic_block
         for row in changed.iterator(chunk_size=STREAM_CHUNK):
             if _applied.get(row.article_id) == row.updated_at:
                 continue
             _applied[row.article_id] = row.updated_at
+            if in_transaction:
+                _unconfirmed[row.article_id] = row.updated_at
             if row.active:
                 _index.upsert(document_from(row))
             else:
@@ -112,6 +146,36 @@ def current_index(*, rebuild: bool = False) -> SimilarityIndex:
         return _index
 
 
+def _recheck_unconfirmed(
+    index: SimilarityIndex, now: datetime
+) -> models.QuerySet[ArticleSignature]:
+    """Rows applied from a transaction, as the database holds them now; the rows to read again.
+
+    A row whose version is gone (rolled back, or changed since) is read again, and one that is
+    gone altogether leaves the index. A row still there is confirmed once this connection is
+    outside any transaction (it then cannot be an uncommitted row of ours); inside one it may
+    still be, so it is checked again at later syncs, for as long as a transaction plausibly
+    stays open (UNCONFIRMED_FOR).
+    """
+    held = dict(
+        ArticleSignature.objects.filter(article_id__in=list(_unconfirmed)).values_list(
+            "article_id", "updated_at"
+        )
+    )
+    settled = not connection.in_atomic_block
+    stale: list[int] = []
+    for article_id, version in list(_unconfirmed.items()):
+        if held.get(article_id) != version:
+            stale.append(article_id)
+            _applied.pop(article_id, None)
+            del _unconfirmed[article_id]
+            if article_id not in held:
+                index.remove(article_id)
+        elif settled or version < now - UNCONFIRMED_FOR:
+            del _unconfirmed[article_id]
+    return ArticleSignature.objects.filter(article_id__in=stale)
+
+
 def _forget_older_than(moment: datetime) -> None:
     for article_id in [a for a, updated_at in _applied.items() if updated_at < moment]:
         del _applied[article_id]
@@ -119,7 +183,7 @@ def _forget_older_than(moment: datetime) -> None:
 
 def current_index_unsynced() -> SimilarityIndex:
     """The index as it is, without asking the database: for a rebuild's forked workers, which
-    must not use the connection they inherited."""
+    must not use the connection they inherited (and hold a copy of their own)."""
     assert _index is not None, "build the index before forking workers"
     return _index
 
@@ -130,3 +194,4 @@ def forget() -> None:
     with _lock:
         _index, _synced_at = None, None
         _applied.clear()
+        _unconfirmed.clear()

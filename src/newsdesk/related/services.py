@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from itertools import islice
@@ -295,7 +296,14 @@ def related_refresh(*, article_id: int, also: Iterable[int] = ()) -> int:
         signature_store(article=article)
     else:
         signature_deactivate(article_id=article_id)
-    index = registry.current_index()
+    with registry.index_in_use() as index:
+        stored = _refresh_with(index, article_id, article is not None, also)
+    return stored
+
+
+def _refresh_with(
+    index: SimilarityIndex, article_id: int, published: bool, also: Iterable[int]
+) -> int:
     # Lists that named the article are ranked again in full: its score in them changed, or it
     # left them and they need filling up. Fix: so are lists that pin it, so a pinned story
     # published again returns to the top of them (its similarity alone need not bring them).
@@ -306,13 +314,13 @@ def related_refresh(*, article_id: int, also: Iterable[int] = ()) -> int:
     rerank.discard(article_id)
     rows: list[LinkRow] = []
     replaced = {article_id}  # an unpublished article's own list goes
-    if article is not None and article_id in index.position:
+    if published and article_id in index.position:
         rows, replaced, unranked = _own_and_entered(index, article_id, rerank)
         rerank |= unranked
     ranked = [source for source in sorted(rerank) if source in index.position]
     if ranked:
         rows += _ranked_rows(index, ranked, *_editor_choices(ranked))
-    stored = (replaced - {article_id} if article is None else replaced) | set(ranked)
+    stored = (replaced if published else replaced - {article_id}) | set(ranked)
     _rows_replace(replaced | set(ranked), rows)
     if stored:
         # Article pages cache their related stories under the publication version; bumped last
@@ -331,6 +339,17 @@ def related_refresh_many(*, article_ids: Iterable[int]) -> int:
     return sum(related_refresh(article_id=article_id) for article_id in ids)
 
 
+def rebuild_workers(total: int) -> int:
+    """Processes a rebuild of ``total`` articles ranks in: several only for a large archive, and
+    only from a process with no other thread running (``newsdesk related rebuild``). Forking a
+    process while other threads run (a web server's, the worker's SMTP and task threads) copies
+    locks those threads hold, and a child that needs one waits forever; there the rebuild runs
+    in the process itself, slower but safe."""
+    if total < PARALLEL_FROM or threading.active_count() > 1:
+        return 1
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
 def related_rebuild(*, progress: Callable[[int, int], None] | None = None, batch: int = 500) -> int:
     """Recompute every signature and every list from scratch. Returns the number of lists.
 
@@ -342,8 +361,7 @@ def related_rebuild(*, progress: Callable[[int, int], None] | None = None, batch
     done = 0
     ids: list[int] = []
     articles = published.prefetch_related("topics", "authors").iterator(chunk_size=batch)
-    # Worker processes pay off only for a large archive.
-    workers = 1 if total < PARALLEL_FROM else max(1, min(os.cpu_count() or 1, 8))
+    workers = rebuild_workers(total)
     with transaction.atomic():
         ArticleSignature.objects.update(active=False, updated_at=timezone.now())
         with _pool(workers) as pool:
@@ -351,10 +369,10 @@ def related_rebuild(*, progress: Callable[[int, int], None] | None = None, batch
                 signature_rows = list(pool.map(_signature_row, article_fields, chunksize=50))
                 _signatures_save(signature_rows)
                 ids.extend(row[0] for row in signature_rows)
-    # Built before the pool forks, so every worker ranks against this same index.
-    registry.current_index(rebuild=True)
     chunks = [ids[start : start + batch] for start in range(0, len(ids), batch)]
-    with _pool(workers) as pool:
+    # Built before the pool forks, so every worker ranks against this same index; held for the
+    # whole ranking, so no other thread of this process changes it meanwhile.
+    with registry.index_in_use(rebuild=True), _pool(workers) as pool:
         tasks = [(chunk, *_editor_choices(chunk)) for chunk in chunks]
         for chunk, rows in zip(chunks, pool.map(_rank_chunk, tasks), strict=True):
             _rows_save(chunk, rows)
@@ -376,7 +394,8 @@ def _rank_chunk(task: tuple[list[int], dict[int, list[int]], dict[int, set[int]]
 def _pool(workers: int) -> Executor:
     if workers == 1:
         return _InlineExecutor()
-    # fork: the workers only compute, never touch the inherited database connection.
+    # fork (only from a single-threaded process, see rebuild_workers): the workers only
+    # compute, never touch the inherited database connection.
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
 
 

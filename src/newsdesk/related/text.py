@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 import zlib
 from collections import defaultdict
 from collections.abc import Iterable
@@ -30,12 +31,21 @@ AUTHOR_WEIGHT = 0.5
 MAX_TERMS = 100
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
-_stemmer = snowballstemmer.stemmer("english")
+# snowballstemmer keeps the word being stemmed on the stemmer object itself, so one stemmer
+# shared by threads gives wrong stems ("flooding" -> "hope") and IndexErrors: one per thread.
+_per_thread = threading.local()
 
 
-@lru_cache(maxsize=200_000)
+def _thread_stemmer() -> snowballstemmer.stemmer:
+    stemmer = getattr(_per_thread, "stemmer", None)
+    if stemmer is None:
+        stemmer = _per_thread.stemmer = snowballstemmer.stemmer("english")
+    return stemmer
+
+
+@lru_cache(maxsize=200_000)  # thread-safe, and only ever holds right stems now
 def _stem(word: str) -> str:
-    return _stemmer.stemWord(word)
+    return _thread_stemmer().stemWord(word)
 
 
 def words(text: str) -> list[str]:
