@@ -4,6 +4,7 @@ batched inside ``refresh_deferred()``."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from newsdesk.news.models import ArticlePage
 from newsdesk.related.models import ArticleSignature, RelatedLink
@@ -62,3 +63,27 @@ def test_deferred_refreshes_run_once_the_block_ends(newsroom: Newsroom) -> None:
     for key, article in newsroom.articles.items():
         top_two = stored_list(article)[:2]
         assert [SUBJECT[newsroom.key_of(t)] for t in top_two] == [SUBJECT[key]] * 2, key
+
+
+def test_a_privacy_change_is_queued_for_the_worker_not_ranked_in_the_request(
+    published: Newsroom, settings: Any
+) -> None:
+    """A review found a view restriction on a section ran a full rebuild inside the editor's
+    request (about 3 minutes at 100,000 articles). With the default task backend the request
+    only queues it."""
+    from django_tasks_db.models import DBTaskResult
+    from wagtail.models import PageViewRestriction
+
+    settings.NEWSDESK_TASKS = "database"
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    lists_before = RelatedLink.objects.count()
+    with published.capture(execute=True):
+        PageViewRestriction.objects.create(
+            page=published.home, restriction_type=PageViewRestriction.PASSWORD, password="x"
+        )
+    assert RelatedLink.objects.count() == lists_before  # nothing ranked in the request
+    [queued] = DBTaskResult.objects.filter(task_path__endswith="refresh_related_many")
+    assert queued.status == "READY"
+    assert sorted(queued.args_kwargs["kwargs"]["article_ids"]) == sorted(
+        a.pk for a in published.articles.values()
+    )
