@@ -87,3 +87,34 @@ def test_a_privacy_change_is_queued_for_the_worker_not_ranked_in_the_request(
     assert sorted(queued.args_kwargs["kwargs"]["article_ids"]) == sorted(
         a.pk for a in published.articles.values()
     )
+
+
+def test_a_live_article_dated_in_the_future_joins_the_lists_when_its_date_comes(
+    published: Newsroom,
+) -> None:
+    """A review found such an article stayed out of Related Stories until its next edit or a
+    rebuild: no signal says that a date has come. The worker looks every minute."""
+    import datetime as dt
+
+    import time_machine
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from newsdesk.news.models import PublicationVersion
+    from newsdesk.related.services import related_refresh
+
+    soon = timezone.now() + dt.timedelta(minutes=5)
+    with published.capture(execute=True):
+        new = article_create(published.home, NEW_FLOOD.title, body=NEW_FLOOD.body)
+    # Live, and dated in five minutes (as an import of a dated story leaves it), so out of lists.
+    ArticlePage.objects.filter(pk=new.pk).update(first_published_at=soon)
+    related_refresh(article_id=new.pk)
+    with published.capture(execute=True):
+        call_command("worker", "--once")  # its date has not come: still out of every list
+    assert not ArticleSignature.objects.filter(article_id=new.pk, active=True).exists()
+    version = PublicationVersion.objects.get(pk=1).value
+    with time_machine.travel(soon + dt.timedelta(seconds=30)), published.capture(execute=True):
+        call_command("worker", "--once")
+    assert ArticleSignature.objects.get(article_id=new.pk).active
+    assert new.pk in stored_list(published.articles["flood-approved"])
+    assert PublicationVersion.objects.get(pk=1).value > version  # cached pages retired
