@@ -310,3 +310,26 @@ def test_a_folder_with_too_many_files_stops_counting(
         (tmp_path / f"{n}.md").write_text("x")
     with pytest.raises(ImportFailure, match="more than 5 files; import in batches"):
         expand_paths([tmp_path])
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "said"),
+    [
+        (
+            "wordpress.xml",
+            '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0" '
+            'xmlns:wp="http://wordpress.org/export/1.2/"><channel></channel></rss>\n',
+            "a WordPress WXR export?",
+        ),
+        ("ghost.json", '{"db": [{"meta": {}, "data": {"posts": []}}]}\n', "a Ghost export?"),
+        ("export", "<rss version='2.0'><channel/></rss>\n", "markup (XML or HTML)"),
+    ],
+)
+def test_exports_of_other_systems_are_refused_by_name(
+    tmp_path: Path, db: None, name: str, content: str, said: str
+) -> None:
+    """A WordPress export used to import as one junk article headed `<rss version="2.0" …>`."""
+    path = tmp_path / name
+    path.write_text(content)
+    run = run_import(path, "--publish")
+    assert_refused(run, path, None, said, "cannot be imported yet", "JSON Lines (.jsonl)")
