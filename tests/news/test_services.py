@@ -135,6 +135,23 @@ def test_articles_without_external_id_match_by_slug(home: HomePage, data: Articl
     assert ArticlePage.objects.get().pk == first.pk
 
 
+def test_a_slug_of_another_source_is_never_overwritten(home: HomePage, data: ArticleInput) -> None:
+    """A WordPress post whose slug equals an editor's article must not replace that article."""
+    editors = replace(data, external_id="", slug="the-wall", source="")
+    mine, _ = article_save(data=editors, publish=True, home=home)
+    imported = replace(data, external_id="", slug="the-wall", source="wordpress", dek="Theirs.")
+    theirs, result = article_save(data=imported, publish=True, home=home)
+    assert result == "created" and theirs.pk != mine.pk
+    assert theirs.slug == "the-wall-2"
+    mine.refresh_from_db()
+    assert mine.dek == data.dek
+    # The same source again finds its own article.
+    again, result = article_save(
+        data=replace(imported, dek="Theirs, edited."), publish=True, home=home
+    )
+    assert (again.pk, result) == (theirs.pk, "updated")
+
+
 def test_clashing_headlines_get_unique_slugs(home: HomePage, data: ArticleInput) -> None:
     one, _ = article_save(data=data, publish=True, home=home)
     two, _ = article_save(data=replace(data, external_id="wall-2"), publish=True, home=home)

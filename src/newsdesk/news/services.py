@@ -111,14 +111,28 @@ def article_slug_for(*, home: HomePage, wanted: str, title: str, exclude_pk: int
     return slug
 
 
-def _find_existing(data: ArticleInput, home: HomePage) -> ArticlePage | None:
+def _import_key(data: ArticleInput) -> str:
+    """What identifies the article within its source: its id, else the slug it asked for (kept
+    even when the article had to take another slug because that one was someone else's)."""
     if data.external_id:
-        return ArticlePage.objects.filter(
-            import_source=data.source, import_external_id=data.external_id
-        ).first()
-    if data.slug:
-        return ArticlePage.objects.child_of(home).filter(slug=slugify(data.slug)).first()
-    return None
+        return data.external_id
+    return f"slug:{slugify(data.slug)}"[:255] if data.slug else ""
+
+
+def _find_existing(data: ArticleInput, home: HomePage) -> ArticlePage | None:
+    key = _import_key(data)
+    if not key:
+        return None
+    found = ArticlePage.objects.filter(import_source=data.source, import_external_id=key).first()
+    if found is None and not data.external_id:
+        # Imported before slugs were keys: by its slug, and only from this same source (a slug
+        # another source or an editor uses is someone else's story).
+        found = (
+            ArticlePage.objects.child_of(home)
+            .filter(slug=slugify(data.slug), import_source=data.source, import_external_id="")
+            .first()
+        )
+    return found
 
 
 def _unchanged(article: ArticlePage, data: ArticleInput, publish: bool) -> bool:
@@ -150,8 +164,9 @@ def article_save(
 ) -> tuple[ArticlePage, SaveResult]:
     """Create or update one article; publish it, or keep the change as a draft revision.
 
-    Matching is by (source, external id), else by slug, so re-running an import updates or skips
-    instead of duplicating. A published date in the future schedules the article.
+    Matching is by (source, external id), else by slug within the same source, so re-running an
+    import updates or skips instead of duplicating, and another source's article with that slug
+    is never overwritten. A published date in the future schedules the article.
     """
     home = home or home_page_ensure()
     article = _find_existing(data, home)
@@ -161,7 +176,7 @@ def article_save(
     created = article is None
     if article is None:
         article = ArticlePage(
-            live=False, import_source=data.source, import_external_id=data.external_id
+            live=False, import_source=data.source, import_external_id=_import_key(data)
         )
     article.title = data.title
     article.seo_title = data.seo_title
