@@ -66,3 +66,25 @@ def test_admin_keeps_framing_forbidden_but_allows_its_scripts(client: Client, ho
     assert policy["frame-ancestors"] == "'none'"
     assert "script-src" not in policy  # Wagtail's admin needs its inline scripts
     assert response["X-Frame-Options"] == "DENY"
+
+
+def test_an_editors_preview_may_be_framed_by_the_editor_only(
+    client: Client, article: ArticlePage
+) -> None:
+    """A review found the editor's live preview blank: every response forbade framing, so
+    Wagtail's preview panel (and its Checks panel) showed nothing."""
+    from django.contrib.auth.models import User
+
+    client.force_login(User.objects.create_superuser("ed", "ed@example.org", "pw"))
+    preview = client.get(f"/admin/pages/{article.pk}/view_draft/")
+    assert preview.status_code == 200
+    assert article.title in preview.content.decode()
+    policy = preview["Content-Security-Policy"]
+    assert "frame-ancestors 'self'" in policy and "script-src 'self'" in policy
+    assert preview["X-Frame-Options"] == "SAMEORIGIN"
+    # The editor itself, and the public page, still refuse any frame.
+    editor = client.get(f"/admin/pages/{article.pk}/edit/")
+    assert "frame-ancestors 'none'" in editor["Content-Security-Policy"]
+    public = client.get(article.url)
+    assert "frame-ancestors 'none'" in public["Content-Security-Policy"]
+    assert public["X-Frame-Options"] == "DENY"
