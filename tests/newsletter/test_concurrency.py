@@ -610,6 +610,8 @@ def test_rate_limits_answer_429_under_concurrency(
     with ThreadPoolExecutor(max_workers=len(jobs) // 2) as pool:
         results = list(pool.map(attempt, jobs))
     window_after = int(time.time()) // LIMIT_WINDOW_SECONDS
+    # The worker beside the server sends the confirmation: wait for it before stopping both.
+    assert mailbox.wait_for(shared, "Confirm", timeout=60) is not None
     server.stop()
 
     assert {status for _, _, status, _ in results} == {302, 429}, results
