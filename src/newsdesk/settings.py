@@ -84,6 +84,8 @@ MIDDLEWARE = [
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 
+# A reader whose browser sent no CSRF cookie gets a page in the site's design that says why.
+CSRF_FAILURE_VIEW = "newsdesk.core.csrf.csrf_failure"
 ROOT_URLCONF = "newsdesk.urls"
 WSGI_APPLICATION = "newsdesk.wsgi.application"
 

@@ -272,3 +272,16 @@ def test_a_direct_client_cannot_claim_https(client: Client, settings: Any) -> No
         request.META = {"REMOTE_ADDR": remote, "HTTP_X_FORWARDED_PROTO": "https"}
         middleware(request)
     assert seen == [False, True]
+
+
+def test_a_reader_without_the_csrf_cookie_gets_a_page_that_says_what_to_do(home: Any) -> None:
+    """A review found Django's bare "403 CSRF verification failed" page on signup for a reader
+    whose browser blocks cookies."""
+    strict = Client(enforce_csrf_checks=True)
+    response = strict.post("/subscribe/", {"email": "ann@example.org", "website": ""})
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "The form could not be sent" in page and "allow them for" in page
+    assert "CSRF verification failed" not in page
+    assert "<footer" in page and "Follow by" in page  # the site's own design around it
+    assert not Subscriber.objects.exists()
