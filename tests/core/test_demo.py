@@ -74,3 +74,27 @@ def test_demo_admin_password_is_not_guessable(db: None, data_dir: Path) -> None:
     _, password = demo_admin_ensure()
     assert len(password) >= 12
     assert not Client().login(request=HttpRequest(), username=ADMIN_USERNAME, password="admin")
+
+
+def test_the_demo_edition_goes_out_minutes_after_the_start(db: None, settings: object) -> None:
+    """A review found the demo, first started after 07:00, sent that day's edition at once to
+    nobody: a reader who then subscribed got nothing that day."""
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone
+
+    from newsdesk.core.demo import demo_digest_ensure, demo_digest_time
+    from newsdesk.newsletter.digests import send_time
+    from newsdesk.newsletter.schedule import digests_freeze_due
+
+    demo_content_load()
+    afternoon = timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time(15, 0)))
+    with time_machine.travel(afternoon, tick=False):
+        settings.NEWSDESK_DIGEST_TIME = demo_digest_time()  # type: ignore[attr-defined]
+        draft = demo_digest_ensure()
+        assert draft is not None and draft.date == afternoon.date()  # today's, not tomorrow's
+        assert send_time(draft.date) == afternoon + dt.timedelta(minutes=10)
+        digests_freeze_due()
+        draft.refresh_from_db()
+        assert draft.status == "draft"  # not frozen (and sent to nobody) at once

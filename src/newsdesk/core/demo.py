@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import secrets
 from datetime import timedelta
@@ -91,6 +92,16 @@ def demo_admin_ensure() -> tuple[str, str]:
     user.set_password(password)
     user.save()
     return ADMIN_USERNAME, password
+
+
+DIGEST_DELAY = timedelta(minutes=10)
+
+
+def demo_digest_time() -> dt.time:
+    """When the demo's daily edition goes out: a few minutes after the demo starts (to the
+    minute), so a reader who subscribes while trying it gets that day's edition."""
+    soon = timezone.localtime() + DIGEST_DELAY
+    return soon.time().replace(second=0, microsecond=0)
 
 
 def demo_digest_ensure() -> Digest | None:

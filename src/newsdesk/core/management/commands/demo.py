@@ -7,7 +7,12 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from newsdesk.core.demo import demo_admin_ensure, demo_content_load, demo_digest_ensure
+from newsdesk.core.demo import (
+    demo_admin_ensure,
+    demo_content_load,
+    demo_digest_ensure,
+    demo_digest_time,
+)
 from newsdesk.core.server import exec_server, static_files_ensure, worker_start_beside
 from newsdesk.newsletter.outbox import OUTBOX_BACKEND
 
@@ -36,6 +41,12 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Sample articles loaded: {loaded}" if loaded else "Sample articles: kept"
         )
+        if "NEWSDESK_DIGEST_TIME" not in os.environ:
+            # Not the usual 07:00: started after it, the demo would send today's edition at once
+            # to nobody, and a reader who subscribes while trying it would get nothing that day.
+            soon = demo_digest_time()
+            settings.NEWSDESK_DIGEST_TIME = soon
+            os.environ["NEWSDESK_DIGEST_TIME"] = soon.strftime("%H:%M")  # server and worker too
         demo_digest_ensure()
         username, password = demo_admin_ensure()
         static_files_ensure()
@@ -47,6 +58,10 @@ class Command(BaseCommand):
                 f"  Mail goes to the outbox ({settings.EMAIL_FILE_PATH}): read it in the admin,"
                 " under Outbox. The daily digest is under Digests.\n"
             )
+        self.stdout.write(
+            f"  The daily digest goes out at {settings.NEWSDESK_DIGEST_TIME:%H:%M}: subscribe, "
+            "confirm, and it reaches you then.\n"
+        )
         if options["no_serve"]:
             return
         # The demo serves what it printed, whatever SITE_URL says.
