@@ -97,6 +97,8 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                # LANGUAGE_CODE for <html lang>: "en-gb" by default, not a bare "en".
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "newsdesk.core.context_processors.site",
@@ -250,6 +252,11 @@ NEWSDESK_DJANGO_ADMIN = env_bool("NEWSDESK_DJANGO_ADMIN", False)
 
 # --- Wagtail --------------------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = SITE_NAME
+# A self-hosted newsroom's admin tells no third party who works there or that it runs Wagtail:
+# no Gravatar pictures (they send a hash of each editor's address to gravatar.com) and no check
+# for new Wagtail releases.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAILADMIN_BASE_URL = SITE_URL
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odt", "pdf", "pptx", "rtf", "txt", "xlsx"]

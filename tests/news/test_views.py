@@ -430,3 +430,11 @@ def test_unknown_page_shows_the_404_page(client: Client, make_article: MakeArtic
     document = parse_html(response.content)
     assert document.find("h1").clean_text == "Page not found"
     assert section_links(document, "recent-heading") == ["Still listed in the sidebar"]
+
+
+def test_pages_say_their_language_and_link_the_newsletter_archive(
+    client: Client, make_article: Any
+) -> None:
+    page = client.get(make_article("Harbour news").url).content.decode()
+    assert '<html lang="en-gb">' in page  # LANGUAGE_CODE, not a bare "en"
+    assert '<a href="/newsletter/">past newsletters</a>' in page

@@ -136,3 +136,13 @@ def test_unsubscribing_needs_the_change_permission(client: Client) -> None:
     assert (response.status_code, response.headers["Location"]) == (302, "/admin/")
     reader.refresh_from_db()
     assert reader.status == "confirmed"
+
+
+def test_the_admin_calls_no_third_party(editor_client: Client, settings: Any) -> None:
+    """No Gravatar pictures (a hash of each editor's address to gravatar.com) and no check for
+    Wagtail releases: the admin must not tell others who works in the newsroom."""
+    assert "gravatar.com" not in editor_client.get("/admin/").content.decode()
+    assert settings.WAGTAIL_ENABLE_UPDATE_CHECK is False  # Wagtail's own switch for the check
+    # What Wagtail's default would have sent.
+    settings.WAGTAIL_GRAVATAR_PROVIDER_URL = "//www.gravatar.com/avatar"
+    assert "gravatar.com/avatar/" in editor_client.get("/admin/").content.decode()

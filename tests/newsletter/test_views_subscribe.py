@@ -285,3 +285,25 @@ def test_a_reader_without_the_csrf_cookie_gets_a_page_that_says_what_to_do(home:
     assert "CSRF verification failed" not in page
     assert "<footer" in page and "Follow by" in page  # the site's own design around it
     assert not Subscriber.objects.exists()
+
+
+def test_the_two_signup_forms_of_an_article_are_landmarks_with_names_of_their_own(
+    client: Client, make_article: Any
+) -> None:
+    """axe's landmark-unique: the sidebar's and the article's signup sections had one name."""
+    document = parse_html(client.get(make_article("Harbour news").url).content)
+    names = []
+    for section in document.find_all("section"):
+        labels = section.attrs.get("aria-labelledby", "").split()
+        if not labels or not labels[0].startswith("signup-"):
+            continue
+        names.append(
+            " ".join(
+                element.clean_text
+                for label in labels
+                for element in document.iter()
+                if element.attrs.get("id") == label
+            )
+        )
+    assert len(names) == 2 and len(set(names)) == 2, names
+    assert all(name.startswith(HEADLINE) for name in names)

@@ -120,7 +120,8 @@ class SubscriberImportView(WagtailAdminTemplateMixin, FormView):
         if parsed.errors and not form.cleaned_data["skip_invalid"]:
             form.add_error(
                 "file",
-                f"Nothing was imported: {len(parsed.errors):,} rows are not valid. Correct "
+                f"Nothing was imported: {len(parsed.errors):,} "
+                f"{'row is' if len(parsed.errors) == 1 else 'rows are'} not valid. Correct "
                 "them, or tick “Skip invalid rows”.",
             )
             return self.render_to_response(

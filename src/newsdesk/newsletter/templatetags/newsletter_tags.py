@@ -7,6 +7,8 @@ from django import template
 from newsdesk.newsletter.forms import HEADLINE, consent_text
 
 register = template.Library()
+# Spoken after the heading, so two forms on one page are two landmarks with names of their own.
+PLACE_NAMES = {"sidebar": "(beside the page)", "article": "(after the article)"}
 
 
 @register.inclusion_tag("newsletter/includes/signup_form.html", takes_context=True)
@@ -15,6 +17,7 @@ def signup_form(context: template.Context, place: str) -> dict[str, Any]:
     when a page shows it twice (sidebar and end of article)."""
     return {
         "place": place,
+        "place_name": PLACE_NAMES.get(place, ""),
         "headline": HEADLINE,
         "consent_text": consent_text(),
         "csrf_token": context.get("csrf_token"),
