@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -224,3 +225,22 @@ def rolled_back(django_db_blocker: Any) -> Iterator[None]:
         yield
         transaction.set_rollback(True)
     cache.clear()  # Wagtail caches the site's root paths, which pointed at rolled-back pages
+
+
+_WEB_SCHEMES = {"http", "https", "mailto"}
+
+
+def active_markup(markup: str) -> list[str]:
+    """What in this HTML a browser would run: scripts, event handlers, non-web link schemes."""
+    found = []
+    for element in parse_html(markup).iter():
+        if element.tag in {"script", "style", "iframe", "object", "embed"}:
+            found.append(element.tag)
+        for name, value in element.attrs.items():
+            # Browsers drop tabs and newlines from URLs before reading the scheme.
+            scheme = re.match(r"\s*([a-zA-Z][a-zA-Z0-9+.-]*):", re.sub(r"[\t\n\r]", "", value))
+            if name.startswith("on") or (
+                name in {"href", "src"} and scheme and scheme.group(1).lower() not in _WEB_SCHEMES
+            ):
+                found.append(f"{name}={value}")
+    return found

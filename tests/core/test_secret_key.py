@@ -3,34 +3,14 @@ Django's check --deploy rule, which the generated key always passes. Run as the 
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-NEWSDESK = Path(sys.executable).with_name("newsdesk")
+from tests.core.commands import newsdesk_run as _newsdesk
+
 PRODUCTION = {"SITE_URL": "https://news.example.org"}
 GOOD_KEY = "k3Y-" + "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMN"  # 54, many different
-
-
-def _newsdesk(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(tmp_path),
-        "NEWSDESK_DATA_DIR": str(tmp_path / "data"),
-        **({"PYTHONPATH": os.environ["PYTHONPATH"]} if "PYTHONPATH" in os.environ else {}),
-        **env,
-    }
-    return subprocess.run(
-        [str(NEWSDESK), *args],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 @pytest.mark.parametrize(
