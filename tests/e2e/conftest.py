@@ -6,6 +6,7 @@ then ``newsdesk serve``), in a throwaway data directory, on a free loopback port
 
 from __future__ import annotations
 
+import datetime
 import os
 import socket
 import subprocess
@@ -13,6 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import zoneinfo
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +60,12 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> Non
     raise RuntimeError(f"newsdesk serve did not answer at {url}:\n{log.read_text()}")
 
 
+def _later_today(zone: str) -> str:
+    now = datetime.datetime.now(zoneinfo.ZoneInfo(zone))
+    later = now + datetime.timedelta(minutes=30)
+    return "23:59" if later.date() != now.date() else later.strftime("%H:%M")
+
+
 @dataclass(frozen=True)
 class DemoServer:
     """The running demo: its address, and the data directory and environment it runs with
@@ -79,6 +87,9 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
         "NEWSDESK_DATA_DIR": str(data_dir),
         "SITE_URL": url,
         "DEBUG": "false",
+        # One send time for every process here (the demo's setup, the server, the tests' own
+        # worker): later today, so the drafted edition waits for the editor's "Send now".
+        "NEWSDESK_DIGEST_TIME": _later_today(os.environ.get("TIME_ZONE", "UTC")),
     }
     env.pop("DATABASE_URL", None)
     env.pop("DJANGO_SETTINGS_MODULE", None)
@@ -90,9 +101,11 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
         timeout=300,
     )
     log = data_dir / "serve.log"
+    # The tests run their own worker when they need one (test_newsletter_flow.py).
+    serve = [str(NEWSDESK), "serve", "--no-worker", "--host", "127.0.0.1", "--port", str(port)]
     with log.open("wb") as log_file:
         process = subprocess.Popen(
-            [str(NEWSDESK), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+            [*serve, "--workers", "1"],
             env=env,
             stdout=log_file,
             stderr=subprocess.STDOUT,

@@ -100,7 +100,12 @@ DIGEST_DELAY = timedelta(minutes=10)
 def demo_digest_time() -> dt.time:
     """When the demo's daily edition goes out: a few minutes after the demo starts (to the
     minute), so a reader who subscribes while trying it gets that day's edition."""
-    soon = timezone.localtime() + DIGEST_DELAY
+    now = timezone.localtime()
+    soon = now + DIGEST_DELAY
+    if soon.date() != now.date():
+        # Just before midnight: the last minute of today (tomorrow's 00:05 would already have
+        # passed today, and the edition would go out at once).
+        return dt.time(23, 59)
     return soon.time().replace(second=0, microsecond=0)
 
 
