@@ -323,13 +323,17 @@ def test_a_folder_with_too_many_files_stops_counting(
         ),
         ("ghost.json", '{"db": [{"meta": {}, "data": {"posts": []}}]}\n', "a Ghost export?"),
         ("export", "<rss version='2.0'><channel/></rss>\n", "markup (XML or HTML)"),
+        ("substack.zip", b"PK\x03\x04\x14\x00\x00\x00\xff\xfe", "a Substack export?"),
     ],
 )
 def test_exports_of_other_systems_are_refused_by_name(
-    tmp_path: Path, db: None, name: str, content: str, said: str
+    tmp_path: Path, db: None, name: str, content: str | bytes, said: str
 ) -> None:
     """A WordPress export used to import as one junk article headed `<rss version="2.0" …>`."""
     path = tmp_path / name
-    path.write_text(content)
+    if isinstance(content, bytes):
+        path.write_bytes(content)  # not text at all: refused by its name before it is read
+    else:
+        path.write_text(content)
     run = run_import(path, "--publish")
     assert_refused(run, path, None, said, "cannot be imported yet", "JSON Lines (.jsonl)")

@@ -62,22 +62,25 @@ UNSUPPORTED_EXPORTS = {
 }
 
 
+def _refuse_unsupported(path: Path, what: str | None = None) -> None:
+    what = what or UNSUPPORTED_EXPORTS.get(path.suffix.lower())
+    if what:
+        raise ImportFailure(
+            path,
+            None,
+            f"{what} cannot be imported yet: newsdesk reads plain text (.txt), "
+            "Markdown (.md) and JSON Lines (.jsonl)",
+        )
+
+
 def detect_format(path: Path, text: str) -> str:
     """By extension first; for anything else, by the first characters of the content."""
     by_extension = EXTENSIONS.get(path.suffix.lower())
     if by_extension:
         return by_extension
     start = text.lstrip()
-    unsupported = UNSUPPORTED_EXPORTS.get(path.suffix.lower())
-    if unsupported is None and start.startswith("<"):
-        unsupported = "markup (XML or HTML)"
-    if unsupported:
-        raise ImportFailure(
-            path,
-            None,
-            f"{unsupported} cannot be imported yet: newsdesk reads plain text (.txt), "
-            "Markdown (.md) and JSON Lines (.jsonl)",
-        )
+    if start.startswith("<"):
+        _refuse_unsupported(path, "markup (XML or HTML)")
     if start.startswith("{"):
         return "jsonl"
     if start.startswith("---") or start.startswith("# "):
@@ -139,6 +142,7 @@ def parse_files(paths: Iterable[Path]) -> list[ParsedFile]:
     parsed: list[ParsedFile] = []
     articles = 0
     for path in expand_paths(paths):
+        _refuse_unsupported(path)  # by name, before reading (a .zip is not text at all)
         text = read_text(path)
         parsed_file = PARSERS[detect_format(path, text)](path, text)
         articles += len(parsed_file.articles)
