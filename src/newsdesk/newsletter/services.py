@@ -90,43 +90,44 @@ def subscriber_signup(
             ip=ip,
             email=address.email,
         )
-        if subscriber.status in SUPPRESSED:
-            # A bounced or complaining address gets nothing more from us, not even this.
-            return
-        if subscriber.status == Subscriber.Status.PENDING and frequency:
-            subscriber.frequency = frequency
-        kind = (
-            OwedEmail.ALREADY
-            if subscriber.status == Subscriber.Status.CONFIRMED
-            else OwedEmail.CONFIRM
-        )
-        send = _signup_email_owe(subscriber, kind=kind, family=address.family, now=now)
-        subscriber.save()
-    if send:
-        _email_queue(subscriber.pk)
+        # A bounced or complaining address gets nothing more from us, not even this.
+        if subscriber.status not in SUPPRESSED:
+            if subscriber.status == Subscriber.Status.PENDING and frequency:
+                subscriber.frequency = frequency
+            kind = (
+                OwedEmail.ALREADY
+                if subscriber.status == Subscriber.Status.CONFIRMED
+                else OwedEmail.CONFIRM
+            )
+            _signup_email_owe(subscriber, kind=kind, family=address.family, now=now)
+            subscriber.save()
+    # Queued whatever the outcome (the task sends only an email that is owed and due), so a
+    # signup that owes nothing costs the same work as one that does and its timing tells nothing.
+    _email_queue(subscriber.pk)
 
 
 def _signup_email_owe(
     subscriber: Subscriber, *, kind: OwedEmail, family: str, now: datetime
-) -> bool:
-    """Decide (under the row's lock) whether this signup calls for an email; returns whether
-    to queue a send now."""
+) -> None:
+    """Decide (under the row's lock) whether this signup calls for an email, and owe it.
+
+    An email already owed stays as it is: waiting for its sender, or for the pause after a
+    failed try; if its time has come it was lost (a process killed mid-signup), and the task
+    queued after this signup sends it.
+    """
     if subscriber.email_owed:
-        # Already owed: waiting for its sender, or for the pause after a failed try. If its time
-        # has come it was lost (a process killed mid-signup): send it now.
-        return subscriber.email_owed_at is not None and subscriber.email_owed_at <= now
+        return
     sent_at = subscriber.confirmation_sent_at
     if sent_at is not None and now - sent_at < SIGNUP_EMAIL_INTERVAL:
-        return False
+        return
     if not ratelimit_hit(
         key=f"inbox:{family}", limit=SIGNUP_EMAILS_PER_INBOX, window=SIGNUP_EMAIL_INTERVAL
     ):
-        return False
+        return
     subscriber.email_owed = kind
     subscriber.email_owed_at = now
     subscriber.email_attempts = 0
     subscriber.email_error = ""
-    return True
 
 
 def _email_queue(subscriber_id: int) -> None:

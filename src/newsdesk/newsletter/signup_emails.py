@@ -51,13 +51,15 @@ STILL_WANTED = {
 
 
 def lease() -> timedelta:
-    """How long a claimed email stays with its sender: longer than a send can take (each SMTP
-    step may wait EMAIL_TIMEOUT), so a slow send is never sent twice, and short enough that an
-    email a dead process held goes out within minutes."""
-    return timedelta(seconds=4 * float(settings.EMAIL_TIMEOUT))
+    """How long a claimed email stays with its sender: longer than a send can take (an SMTP
+    session has about ten steps, connect, greeting, EHLO, TLS, login, MAIL, RCPT, DATA, the
+    message and QUIT, each of which may wait EMAIL_TIMEOUT), so a slow send is not taken over and
+    sent twice, and short enough that an email a dead process held goes out within minutes."""
+    return timedelta(seconds=10 * float(settings.EMAIL_TIMEOUT))
 
 
 def _claim(subscriber_id: int, now: datetime) -> Subscriber | None:
+    """Take the owed email for one lease, or None when it is not due (or another took it)."""
     claimed = Subscriber.objects.filter(
         pk=subscriber_id, email_owed__gt="", email_owed_at__lte=now
     ).update(email_owed_at=now + lease())
@@ -65,9 +67,14 @@ def _claim(subscriber_id: int, now: datetime) -> Subscriber | None:
 
 
 def _settle(subscriber: Subscriber, **fields: object) -> None:
-    """Write the outcome only if the email is still the one claimed: a signup or confirmation
-    meanwhile may have made another email owed, which must stay owed."""
-    Subscriber.objects.filter(pk=subscriber.pk, email_owed=subscriber.email_owed).update(**fields)
+    """Write the outcome only while the claim is still ours: the same email owed, with the
+    lease this sender took (a signup or confirmation meanwhile may have made another email
+    owed, and a sender that outlived its lease may have been replaced by another)."""
+    Subscriber.objects.filter(
+        pk=subscriber.pk,
+        email_owed=subscriber.email_owed,
+        email_owed_at=subscriber.email_owed_at,
+    ).update(**fields)
 
 
 def owed_email_send(*, subscriber_id: int) -> bool:
