@@ -62,3 +62,19 @@ def test_a_hidden_topic_cannot_be_chosen_by_posting_its_id(
     assert response.status_code == 400
     assert "Please check the choices below." in parse_html(response.content).find("main").clean_text
     assert list(ann.topics.all()) == []
+
+
+def test_saving_keeps_a_chosen_topic_that_is_hidden_for_now(
+    client: Client, home: HomePage, ann: Subscriber
+) -> None:
+    """A reader whose topic has no public article just now must not lose that choice (or fall
+    back to every topic) by saving the form for something else."""
+    article_create(home, "Rovers win", topics=("Sport",))
+    article_create(home, "Merger talks", topics=("Takeover",), publish=False)
+    sport, takeover = Topic.objects.get(name="Sport"), Topic.objects.get(name="Takeover")
+    ann.topics.set([takeover])
+    response = client.post(_url(ann), {"frequency": "weekly", "topics": [str(sport.pk)]})
+    assert response.status_code == 200
+    ann.refresh_from_db()
+    assert ann.frequency == "weekly"
+    assert set(ann.topics.all()) == {sport, takeover}

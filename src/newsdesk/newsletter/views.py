@@ -20,6 +20,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
+from newsdesk.news.selectors import public_topics
 from newsdesk.newsletter import digest_selectors, services
 from newsdesk.newsletter.addresses import InvalidAddress
 from newsdesk.newsletter.digest_render import LEAD_IMAGES
@@ -151,10 +152,13 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
     context["form"] = form
     if not form.is_valid():
         return render(request, "newsletter/preferences.html", context, status=400)
+    # Topics the form cannot offer (none of their articles is public just now) stay chosen:
+    # a reader must not lose a choice, or fall back to "every topic", by saving the form.
+    unseen = subscriber.topics.exclude(pk__in=public_topics().values("pk"))
     services.subscriber_preferences_update(
         subscriber=subscriber,
         frequency=Subscriber.Frequency(form.cleaned_data["frequency"]),
-        topics=form.cleaned_data["topics"],
+        topics=[*form.cleaned_data["topics"], *unseen],
         paused=form.cleaned_data["paused"],
     )
     context["saved"] = True
