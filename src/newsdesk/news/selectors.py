@@ -221,14 +221,3 @@ def search_articles(query: str) -> ArticleQuerySet | list:
         .prefetch_related(Prefetch("topics", queryset=Topic.objects.only("name", "slug")))
         .search(" ".join(words), operator="and")
     )
-
-
-def articles_dated_between(*, since: datetime, until: datetime) -> list[int]:
-    """Live articles that appeared or disappeared by time alone in (since, until]: their
-    publication date came, or their expiry passed. Nothing is published or unpublished when
-    that happens, so no signal says so; the worker asks this every minute."""
-    changed = ArticlePage.objects.live().filter(
-        Q(first_published_at__gt=since, first_published_at__lte=until)
-        | Q(expire_at__gt=since, expire_at__lte=until)
-    )
-    return list(changed.order_by("pk").values_list("pk", flat=True))

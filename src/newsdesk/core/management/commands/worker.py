@@ -8,7 +8,6 @@ import signal
 import threading
 import time
 import uuid
-from datetime import timedelta
 from types import FrameType
 from typing import Any
 
@@ -16,14 +15,13 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections, connection
-from django.utils import timezone
 
-from newsdesk.news.selectors import articles_dated_between
 from newsdesk.news.versioning import publication_changed
 from newsdesk.newsletter.schedule import digests_freeze_due, digests_sending
 from newsdesk.newsletter.sender import digest_send
 from newsdesk.newsletter.sender_lock import SenderBusy
 from newsdesk.newsletter.signup_emails import owed_emails_send_due
+from newsdesk.related.selectors import articles_published_unindexed
 from newsdesk.related.tasks import refresh_related_many
 
 logger = logging.getLogger(__name__)
@@ -109,7 +107,6 @@ class Command(BaseCommand):
 
     def tasks_loop(self, stopping: threading.Event) -> None:
         last_publish = -PUBLISH_EVERY
-        self.dated_since = timezone.now() - timedelta(seconds=PUBLISH_EVERY)
         try:
             while not stopping.is_set():
                 close_old_connections()
@@ -135,17 +132,15 @@ class Command(BaseCommand):
         owed_emails_send_due()
         self.tasks_drain()
 
-    def dated_round(self) -> None:
-        """Articles that appeared or disappeared by their dates alone since the last round (a
-        live article whose publication date came, one whose expiry passed) enter or leave
-        every list on time: cached pages are retired and their Related Stories refreshed."""
-        since = getattr(self, "dated_since", timezone.now() - timedelta(seconds=PUBLISH_EVERY))
-        until = timezone.now()
-        changed = articles_dated_between(since=since, until=until)
-        if changed:
+    @staticmethod
+    def dated_round() -> None:
+        """Articles that became visible by their dates alone (a live article whose publication
+        date came) enter every list: cached pages are retired and their Related Stories made.
+        (Expired ones leave through ``publish_scheduled``, which unpublishes them.)"""
+        due = articles_published_unindexed()
+        if due:
             publication_changed()
-            refresh_related_many.enqueue(article_ids=changed)
-        self.dated_since = until
+            refresh_related_many.enqueue(article_ids=due)
 
     @staticmethod
     def tasks_drain() -> None:
