@@ -65,3 +65,50 @@ def test_the_worker_publishes_a_scheduled_article_when_its_time_comes(
         call_command("worker", "--once")
         assert ArticlePage.objects.get(pk=article.pk).live
         assert client.get(article.url).status_code == 200
+
+
+def test_only_one_worker_publishes_at_a_time(site_home: Any, make_article: Any) -> None:
+    """Wagtail's publish_scheduled takes no lock; several workers may run: while one holds the
+    publishing lock, another's round publishes nothing (and does not fail)."""
+    import threading
+
+    from django.db import connection
+
+    from newsdesk.newsletter.sender_lock import PUBLISHING_KEY, process_lock
+
+    article = make_article("Regatta moved to Sunday", age=-dt.timedelta(minutes=10))
+    holding, release = threading.Event(), threading.Event()
+
+    def other_worker() -> None:  # its own database session, as another process would have
+        with process_lock(key=PUBLISHING_KEY, name="publish-scheduled"):
+            holding.set()
+            release.wait(30)
+        connection.close()
+
+    other = threading.Thread(target=other_worker)
+    other.start()
+    assert holding.wait(30)
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=11)):
+        try:
+            call_command("worker", "--once")
+            assert not ArticlePage.objects.get(pk=article.pk).live
+        finally:
+            release.set()
+            other.join(30)
+        call_command("worker", "--once")
+        assert ArticlePage.objects.get(pk=article.pk).live
+
+
+def test_the_worker_prunes_old_task_results(
+    database_tasks: None, site_home: Any, client: Client, mailbox: Mailbox
+) -> None:
+    from newsdesk.core.management.commands.worker import Command
+
+    signup(client, "reader@example.org")
+    call_command("worker", "--once")
+    assert DBTaskResult.objects.filter(status="SUCCESSFUL").exists()
+    Command.task_results_prune()
+    assert DBTaskResult.objects.exists()  # a week is kept
+    DBTaskResult.objects.update(finished_at=timezone.now() - dt.timedelta(days=8))
+    Command.task_results_prune()
+    assert not DBTaskResult.objects.exists()

@@ -18,19 +18,29 @@ from django.db import connection
 
 # Namespaces the advisory lock keys, so they cannot collide with another application's locks.
 _ADVISORY_NAMESPACE = 0x6E640000
+# The worker's scheduled publishing: one key of its own, below the digests' namespace.
+PUBLISHING_KEY = 0x6E63FFFF
 
 
 class SenderBusy(Exception):
-    """Another process is sending this digest."""
+    """Another process holds the lock (sending this digest, or publishing)."""
 
 
 @contextmanager
 def sender_lock(digest_id: int) -> Iterator[None]:
+    with process_lock(key=_ADVISORY_NAMESPACE + digest_id, name=f"digest-{digest_id}"):
+        yield
+
+
+@contextmanager
+def process_lock(*, key: int, name: str) -> Iterator[None]:
+    """One holder at a time across processes (and machines, on PostgreSQL); raises
+    ``SenderBusy`` at once when another holds it."""
     if connection.vendor == "postgresql":
-        with _advisory_lock(_ADVISORY_NAMESPACE + digest_id):
+        with _advisory_lock(key):
             yield
     else:
-        with _file_lock(digest_id):
+        with _file_lock(name):
             yield
 
 
@@ -49,12 +59,12 @@ def _advisory_lock(key: int) -> Iterator[None]:
 
 
 @contextmanager
-def _file_lock(digest_id: int) -> Iterator[None]:
+def _file_lock(name: str) -> Iterator[None]:
     directory = settings.DATA_DIR / "locks"
     directory.mkdir(exist_ok=True)
     # Keyed by the database file too, so test databases next to a real one do not share locks.
     database = str(settings.DATABASES["default"]["NAME"]).replace(os.sep, "_")[-80:]
-    path = directory / f"digest-{digest_id}-{database}.lock"
+    path = directory / f"{name}-{database}.lock"
     with open(path, "a") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

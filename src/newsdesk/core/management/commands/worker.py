@@ -19,7 +19,7 @@ from django.db import close_old_connections, connection
 from newsdesk.news.versioning import publication_changed
 from newsdesk.newsletter.schedule import digests_freeze_due, digests_sending
 from newsdesk.newsletter.sender import digest_send
-from newsdesk.newsletter.sender_lock import SenderBusy
+from newsdesk.newsletter.sender_lock import PUBLISHING_KEY, SenderBusy, process_lock
 from newsdesk.newsletter.signup_emails import owed_emails_send_due
 from newsdesk.related.selectors import articles_published_unindexed
 from newsdesk.related.tasks import refresh_related_many
@@ -27,6 +27,10 @@ from newsdesk.related.tasks import refresh_related_many
 logger = logging.getLogger(__name__)
 # How often the worker publishes the pages scheduled to go live (and unpublishes expired ones).
 PUBLISH_EVERY = 60.0
+# How often, and how long, finished task results are kept in the database.
+PRUNE_EVERY = 6 * 3600.0
+TASK_RESULTS_KEPT_DAYS = 7
+FAILED_TASK_RESULTS_KEPT_DAYS = 30
 
 
 class Command(BaseCommand):
@@ -107,6 +111,7 @@ class Command(BaseCommand):
 
     def tasks_loop(self, stopping: threading.Event) -> None:
         last_publish = -PUBLISH_EVERY
+        last_prune = -PRUNE_EVERY
         try:
             while not stopping.is_set():
                 close_old_connections()
@@ -117,6 +122,12 @@ class Command(BaseCommand):
                     logger.exception("background round failed; trying again in 1 s")
                 if publish_due:
                     last_publish = time.monotonic()
+                if time.monotonic() - last_prune >= PRUNE_EVERY:
+                    last_prune = time.monotonic()
+                    try:
+                        self.task_results_prune()
+                    except Exception:
+                        logger.exception("pruning old task results failed")
                 stopping.wait(1.0)
         finally:
             connection.close()
@@ -126,8 +137,13 @@ class Command(BaseCommand):
         whose time has come (retries, and those a killed process left owed), then every
         queued task."""
         if publish_due:
-            # Wagtail's own command: scheduled revisions go live, expired pages stop being live.
-            call_command("publish_scheduled", stdout=io.StringIO())
+            try:
+                # Wagtail's own command (scheduled revisions go live, expired pages stop being
+                # live), by one worker at a time: it takes no lock of its own.
+                with process_lock(key=PUBLISHING_KEY, name="publish-scheduled"):
+                    call_command("publish_scheduled", stdout=io.StringIO())
+            except SenderBusy:
+                pass  # another worker is publishing this minute's pages
             self.dated_round()
         owed_emails_send_due()
         self.tasks_drain()
@@ -141,6 +157,21 @@ class Command(BaseCommand):
         if due:
             publication_changed()
             refresh_related_many.enqueue(article_ids=due)
+
+    @staticmethod
+    def task_results_prune() -> None:
+        """Finished tasks leave a result row each (one or more per signup and publish): keep a
+        week of them for looking into problems, a month of the failed ones."""
+        if settings.NEWSDESK_TASKS != "database":
+            return
+        call_command(
+            "prune_db_task_results",
+            "--min-age-days",
+            str(TASK_RESULTS_KEPT_DAYS),
+            "--failed-min-age-days",
+            str(FAILED_TASK_RESULTS_KEPT_DAYS),
+            stdout=io.StringIO(),
+        )
 
     @staticmethod
     def tasks_drain() -> None:
