@@ -202,3 +202,39 @@ def test_a_refused_sender_address_stops_the_run_instead_of_failing_every_reader(
         report = digest_send(digest, connections=2, sleep=lambda _: None)
     assert report.failed == 0 and "553 5.7.1 Sender address rejected" in report.stopped
     assert not Delivery.objects.exclude(status=Delivery.Status.PENDING).exists()
+
+
+def test_every_message_refused_alike_is_the_setups_fault_and_nobody_is_failed(
+    digest: Digest, settings: Any
+) -> None:
+    """A relay that denies relaying (a setup mistake) answered 550 for every reader: each was
+    marked failed for good and the edition never reached anyone, even after the fix."""
+
+    class DeniesRelaying(ScriptedServer):
+        async def handle_RCPT(
+            self, server: Any, session: Any, envelope: Any, address: str, options: Any
+        ) -> str:
+            return f"550 5.7.1 <{address}>: Relay access denied"
+
+    with smtp_server_running(DeniesRelaying()) as port:
+        use_smtp_server(settings, port)
+        for number in range(30):
+            reader(f"reader{number}@example.org")
+        report = digest_send(digest, connections=1, sleep=lambda _: None)
+    assert report.failed == 0 and "Relay access denied" in report.stopped
+    assert "all refused alike" in report.stopped
+    assert not Delivery.objects.exclude(status=Delivery.Status.PENDING).exists()
+    digest.refresh_from_db()
+    assert digest.status == Digest.Status.SENDING and digest.send_problem
+
+
+def test_dead_addresses_after_a_delivery_fail_one_by_one(
+    server: ScriptedServer, digest: Digest
+) -> None:
+    reader("alive@example.org")
+    for number in range(25):
+        address = f"gone{number}@example.org"
+        reader(address)
+        server.scripts[address] = ["550 5.1.1 No such user"]
+    report = digest_send(digest, connections=1, sleep=lambda _: None)
+    assert (report.sent, report.failed, report.stopped) == (1, 25, "")

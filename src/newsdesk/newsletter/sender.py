@@ -37,6 +37,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from newsdesk.newsletter import digests
+from newsdesk.newsletter.delivery_circuit import Circuit
 from newsdesk.newsletter.delivery_rows import (
     PAGE,
     deliveries_enqueue,
@@ -63,10 +64,6 @@ FIRST_BACKOFF = 0.5
 # How long a deferred reader waits before the next run tries again: after the first run's tries,
 # the second's, …; the last delay repeats until the edition is too old to keep trying.
 DEFER_DELAYS = tuple(timedelta(minutes=m) for m in (1, 5, 15, 30, 60))
-# Failures of the mail system in a row (no successes between, over all connections) after which
-# the run stops: with the server down, trying each reader in turn would keep the worker busy
-# for hours and tell nobody.
-UNAVAILABLE_LIMIT = 5
 _STOP = None
 
 
@@ -83,43 +80,17 @@ class SendReport:
         with self.lock:
             setattr(self, name, getattr(self, name) + 1)
 
+    def move(self, source: str, target: str, count: int) -> None:
+        with self.lock:
+            setattr(self, source, getattr(self, source) - count)
+            setattr(self, target, getattr(self, target) + count)
+
     def summary(self) -> str:
         text = (
             f"sent {self.sent}, failed {self.failed}, skipped {self.skipped}, "
             f"deferred {self.deferred}"
         )
         return f"{text}; stopped: {self.stopped}" if self.stopped else text
-
-
-class _Circuit:
-    """Consecutive failures of the mail system, shared by the connection threads: any success
-    resets the count, UNAVAILABLE_LIMIT of them in a row stop the run."""
-
-    def __init__(self, limit: int = UNAVAILABLE_LIMIT) -> None:
-        self._limit = limit
-        self._lock = threading.Lock()
-        self._failures = 0
-        self._last = ""
-        self.reason = ""
-        self.open = threading.Event()
-
-    def success(self) -> None:
-        with self._lock:
-            self._failures = 0
-
-    def unresolved(self) -> str:
-        """The last failure, if no message went through after it: what the admin should see
-        even when the run was too short to reach the limit."""
-        with self._lock:
-            return f"the mail system failed: {self._last}" if self._failures else ""
-
-    def failure(self, reason: str) -> None:
-        with self._lock:
-            self._failures += 1
-            self._last = reason
-            if self._failures >= self._limit and not self.open.is_set():
-                self.reason = f"the mail system failed {self._failures} times in a row: {reason}"
-                self.open.set()
 
 
 class _Links:
@@ -272,7 +243,7 @@ def _deferred_until(tries_before: int, tries_now: int) -> datetime:
 
 
 def _send_with_retries(
-    transport: Transport, job: Job, circuit: _Circuit, rules: _RunRules
+    transport: Transport, job: Job, circuit: Circuit, rules: _RunRules
 ) -> tuple[Result | None, int]:
     """Up to MAX_ATTEMPTS tries of one message; the last result (None: the run was stopping)
     and how many tries the reader's server deferred."""
@@ -304,7 +275,7 @@ def _connection_worker(
     jobs: queue.Queue[Job | None],
     make_transport: Callable[[], Transport],
     report: SendReport,
-    circuit: _Circuit,
+    circuit: Circuit,
     rules: _RunRules,
 ) -> None:
     transport = make_transport()
@@ -326,7 +297,20 @@ def _connection_worker(
                     report.add("deferred")
             else:
                 delivery_record(job, result.outcome, result.detail)
-                report.add("sent" if result.outcome is Outcome.SENT else "failed")
+                if result.outcome is Outcome.SENT:
+                    circuit.sent()
+                    report.add("sent")
+                    continue
+                report.add("failed")
+                # Replies that name the address are alike once it is taken out.
+                wrongly_failed = circuit.refused(
+                    job.delivery_id, result.detail.replace(job.email, "<address>")
+                )
+                if wrongly_failed:
+                    Delivery.objects.filter(
+                        pk__in=wrongly_failed, status=Delivery.Status.FAILED
+                    ).update(status=Delivery.Status.PENDING)
+                    report.move("failed", "deferred", len(wrongly_failed))
     finally:
         transport.close()
         connection.close()
@@ -371,7 +355,7 @@ def digest_send(
             give_up_at=frozen_at + timedelta(hours=settings.NEWSDESK_DIGEST_RETRY_HOURS),
             sleep=sleep,
         )
-        circuit = _Circuit()
+        circuit = Circuit()
         jobs: queue.Queue[Job | None] = queue.Queue(maxsize=connections * 4)
         workers = [
             threading.Thread(
