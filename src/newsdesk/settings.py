@@ -350,7 +350,7 @@ NEWSDESK_WEBHOOK_MAX_BYTES = env_int(
 )
 
 # --- Subscriber CSV import (newsletter/subscriber_admin.py) ---------------------------------------
-# Each new address gets a confirmation email, sent by a task (inline with the immediate backend):
-# the row limit keeps one upload's emails within what a request can send.
+# Each new address gets a confirmation email, sent by a task (the worker's; inline only with the
+# immediate backend of tests and development, which the row limit keeps within one request).
 NEWSDESK_IMPORT_MAX_BYTES = env_int("NEWSDESK_IMPORT_MAX_BYTES", 2_000_000, minimum=1_000)
 NEWSDESK_IMPORT_MAX_ROWS = env_int("NEWSDESK_IMPORT_MAX_ROWS", 2_000, minimum=1)

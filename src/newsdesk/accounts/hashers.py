@@ -8,7 +8,7 @@ the rest at once with ``PasswordCheckBusy`` (answered "try again in a moment" by
 
 The processes of one machine (``newsdesk serve --workers N``) also take turns, through a lock
 file in the data directory; a process whose turn it is not refuses at once rather than wait:
-with one thread per worker (serve's default), a waiting worker is a worker no reader can use.
+with one thread per worker (``--threads 1``), a waiting worker is a worker no reader can use.
 Each hash still runs at full speed: the guesses an attacker can afford are bounded by the
 lockouts (``newsdesk.accounts.lockouts``), the CPU they can take by this gate.
 """

@@ -1,4 +1,4 @@
-"""The one definition of "published" (DESIGN.md, convention 1).
+"""The one definition of "published" (docs/architecture.md, "One definition of published").
 
 Every reader-facing list (home, topics, authors, feeds, sitemaps, related stories, the API and the
 digest) starts from ``ArticlePage.objects.published()``; nothing else filters on status or dates.

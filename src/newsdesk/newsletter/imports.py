@@ -6,8 +6,8 @@ list came from, and gets the confirmation email; only a reader who confirms rece
 Addresses already on the list, whatever their status, are left alone: a confirmed reader needs
 nothing, and an unsubscribed or suppressed one must not be signed up again by an import.
 
-The emails go out from a background task (inline with the default immediate task backend), so a
-worker can take a long list off the request.
+The emails go out from a background task run by the worker (inline only with the immediate
+backend of tests and development), so a long list never holds up the upload.
 """
 
 from __future__ import annotations

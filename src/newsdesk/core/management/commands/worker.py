@@ -83,7 +83,7 @@ class Command(BaseCommand):
                 logger.exception("digest round failed; trying again in %.0f s", interval)
             deadline = time.monotonic() + interval
             while not stopping.is_set() and time.monotonic() < deadline:
-                # Started by `newsdesk demo`: end with the server rather than linger.
+                # Started by `newsdesk serve` or the demo: end with the server, not linger.
                 if parent and os.getppid() != parent:
                     stopping.set()
                 stopping.wait(0.5)
