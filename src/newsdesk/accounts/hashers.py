@@ -15,7 +15,6 @@ lockouts (``newsdesk.accounts.lockouts``), the CPU they can take by this gate.
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 from collections.abc import Iterator
@@ -47,20 +46,13 @@ def _machine_turn() -> Iterator[None]:
     if sys.platform == "win32":  # no flock; each process still hashes one at a time
         yield
         return
-    import fcntl
+    from newsdesk.core.file_locks import FileLockHeld, file_lock_held
 
-    fd = os.open(Path(settings.DATA_DIR) / LOCK_FILE_NAME, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise PasswordCheckBusy from None
-        try:
+        with file_lock_held(Path(settings.DATA_DIR) / LOCK_FILE_NAME):
             yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
+    except FileLockHeld:
+        raise PasswordCheckBusy from None
 
 
 @contextmanager

@@ -8,13 +8,14 @@ killed frees the digest at once, and two live senders never work on one digest t
 
 from __future__ import annotations
 
-import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import connection
+
+from newsdesk.core.file_locks import FileLockHeld, file_lock_held
 
 # Namespaces the advisory lock keys, so they cannot collide with another application's locks.
 _ADVISORY_NAMESPACE = 0x6E640000
@@ -64,13 +65,8 @@ def _file_lock(name: str) -> Iterator[None]:
     directory.mkdir(exist_ok=True)
     # Keyed by the database file too, so test databases next to a real one do not share locks.
     database = str(settings.DATABASES["default"]["NAME"]).replace(os.sep, "_")[-80:]
-    path = directory / f"{name}-{database}.lock"
-    with open(path, "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise SenderBusy from None
-        try:
+    try:
+        with file_lock_held(directory / f"{name}-{database}.lock"):
             yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    except FileLockHeld:
+        raise SenderBusy from None
