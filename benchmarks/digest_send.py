@@ -187,8 +187,8 @@ def fill(size: int) -> None:
     from django.utils import timezone
     from fill import articles_fill
 
-    from newsdesk.newsletter import sender
-    from newsdesk.newsletter.digests import digest_ensure, digest_freeze
+    from newsdesk.newsletter.delivery import sender
+    from newsdesk.newsletter.digests.services import digest_ensure, digest_freeze
     from newsdesk.newsletter.models import Digest, Subscriber
 
     soon = timezone.localtime() + dt.timedelta(minutes=5)

@@ -297,12 +297,13 @@ NEWSDESK_WORDS_PER_MINUTE = 230
 NEWSDESK_VERSION_CHECK_SECONDS = 2.0
 
 # --- Email and newsletter -------------------------------------------------------------------------
-# EMAIL_URL picks Django's email backend (see newsdesk.env.parse_email_url). With nothing
+# EMAIL_URL picks Django's email backend (see newsdesk.mail.email_url.parse_email_url). With nothing
 # configured, mail goes to files in the data directory's outbox, so a demo never needs a mail
 # server and a new user can still read every message the site sent.
 from email.utils import formataddr as _formataddr  # noqa: E402
 
-from newsdesk.env import env_email_address, env_email_url  # noqa: E402
+from newsdesk.env import env_email_address  # noqa: E402
+from newsdesk.mail.email_url import env_email_url  # noqa: E402
 
 _email = env_email_url("EMAIL_URL", f"file://{DATA_DIR / 'outbox'}")
 EMAIL_BACKEND = _email.backend
@@ -335,11 +336,11 @@ NEWSDESK_DIGEST_CONNECTIONS = env_int("NEWSDESK_DIGEST_CONNECTIONS", 4, minimum=
 # this many hours old; then the delivery fails with the server's last reply.
 NEWSDESK_DIGEST_RETRY_HOURS = env_int("NEWSDESK_DIGEST_RETRY_HOURS", 24, minimum=1, maximum=168)
 
-# --- Anymail: ESP backends and bounce/complaint webhooks (newsletter/bounces.py) ------------------
+# --- Anymail: ESP backends and bounce/complaint webhooks (newsletter/feedback/bounces.py) --------
 # EMAIL_URL=anymail+postmark: (or mailgun, …) sends through an ESP's API with ANYMAIL_API_KEY.
 # The tracking webhooks under /webhooks/anymail/<esp>/tracking/ accept nothing until
 # ANYMAIL_WEBHOOK_SECRET ("user:password", given to the ESP as basic auth in the URL) is set.
-from newsdesk.env import env_anymail  # noqa: E402
+from newsdesk.mail.email_url import env_anymail  # noqa: E402
 
 INSTALLED_APPS.append("anymail")
 ANYMAIL = env_anymail(_email)
@@ -349,7 +350,7 @@ NEWSDESK_WEBHOOK_MAX_BYTES = env_int(
     "NEWSDESK_WEBHOOK_MAX_BYTES", 1_000_000, minimum=10_000, maximum=20_000_000
 )
 
-# --- Subscriber CSV import (newsletter/subscriber_admin.py) ---------------------------------------
+# --- Subscriber CSV import (newsletter/subscriptions/admin_views.py) -----------------------------
 # Each new address gets a confirmation email, sent by a task (the worker's; inline only with the
 # immediate backend of tests and development, which the row limit keeps within one request).
 NEWSDESK_IMPORT_MAX_BYTES = env_int("NEWSDESK_IMPORT_MAX_BYTES", 2_000_000, minimum=1_000)

@@ -14,7 +14,7 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("", include("newsdesk.news.urls")),
     path("", include("newsdesk.newsletter.urls")),
-    path("webhooks/anymail/", include("newsdesk.newsletter.webhooks")),
+    path("webhooks/anymail/", include("newsdesk.newsletter.feedback.webhooks")),
     # Uploaded images for a single-machine install; behind nginx, serve MEDIA_ROOT from there.
     # Read-only like every public page: Django's serve() answers any method, TRACE included.
     re_path(

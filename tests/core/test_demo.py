@@ -85,8 +85,8 @@ def test_the_demo_edition_goes_out_minutes_after_the_start(db: None, settings: o
     from django.utils import timezone
 
     from newsdesk.core.demo import demo_digest_ensure, demo_digest_time
-    from newsdesk.newsletter.digests import send_time
-    from newsdesk.newsletter.schedule import digests_freeze_due
+    from newsdesk.newsletter.digests.schedule import digests_freeze_due
+    from newsdesk.newsletter.digests.services import send_time
 
     demo_content_load()
     afternoon = timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time(15, 0)))

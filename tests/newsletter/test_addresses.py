@@ -1,10 +1,10 @@
-"""Address validation (newsdesk.newsletter.addresses)."""
+"""Address validation (newsdesk.newsletter.subscriptions.addresses)."""
 
 from __future__ import annotations
 
 import pytest
 
-from newsdesk.newsletter.addresses import InvalidAddress, address_parse
+from newsdesk.newsletter.subscriptions.addresses import InvalidAddress, address_parse
 
 
 def test_address_is_kept_as_given_and_keyed_case_folded() -> None:

@@ -67,7 +67,7 @@ def test_anonymous_visitors_see_nothing(client: Client, subscribers: Any) -> Non
 def test_the_inspect_page_shows_the_owed_email_and_the_consent_history(
     editor_client: Client, settings: Any
 ) -> None:
-    from newsdesk.newsletter.services import subscriber_signup
+    from newsdesk.newsletter.subscriptions.services import subscriber_signup
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 1  # refused: the email stays owed

@@ -47,7 +47,7 @@ RESPONSIVE_SECONDS = 10.0
 # Two worker processes of four threads: eight requests at once inside the server, from two
 # processes, so database writes contend both across threads and across processes.
 SERVE_SIZE = ("--workers", "2", "--threads", "4")
-LIMIT_WINDOW_SECONDS = 3600  # newsdesk.newsletter.views.LIMIT_WINDOW
+LIMIT_WINDOW_SECONDS = 3600  # newsdesk.newsletter.subscriptions.views.LIMIT_WINDOW
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 CONFIRM_LINK = re.compile(r"https?://[^\s<>\"]+/newsletter/confirm/[^\s<>\"]+")
 

@@ -12,10 +12,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from newsdesk.mail.outbox import OUTBOX_BACKEND
 from newsdesk.news.models import ArticlePage
-from newsdesk.newsletter.digests import digest_ensure
+from newsdesk.newsletter.digests.services import digest_ensure
 from newsdesk.newsletter.models import Digest
-from newsdesk.newsletter.outbox import OUTBOX_BACKEND
 from tests.newsletter.conftest import Mailbox
 
 pytestmark = pytest.mark.django_db
@@ -169,7 +169,7 @@ def test_outbox_is_hidden_when_mail_goes_to_a_server(editor_client: Client, sett
 
 
 def test_report_says_why_sending_stopped(editor_client: Client, draft: Digest) -> None:
-    from newsdesk.newsletter.digests import digest_problem_record
+    from newsdesk.newsletter.digests.services import digest_problem_record
 
     digest_problem_record(draft, "the mail system failed 5 times in a row: connection: <refused>")
     page = editor_client.get(report_url(draft)).content.decode()

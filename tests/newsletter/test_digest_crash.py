@@ -59,7 +59,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from newsdesk.news.services import ArticleInput, article_save
-from newsdesk.newsletter.digests import digest_ensure, digest_freeze
+from newsdesk.newsletter.digests.services import digest_ensure, digest_freeze
 from newsdesk.newsletter.models import Digest, Subscriber
 
 readers = int(sys.argv[1])

@@ -18,9 +18,9 @@ import pytest
 from django.utils import timezone
 
 from newsdesk.news.models import ArticlePage
-from newsdesk.newsletter.digests import digest_ensure, digest_freeze
+from newsdesk.newsletter.delivery.sender import digest_send
+from newsdesk.newsletter.digests.services import digest_ensure, digest_freeze
 from newsdesk.newsletter.models import Delivery, Digest, Subscriber
-from newsdesk.newsletter.sender import digest_send
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 

@@ -15,11 +15,11 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from newsdesk.mail.mime import MARKER_PREFIX, marker
 from newsdesk.news.models import ArticlePage
-from newsdesk.newsletter.digests import digest_ensure, digest_freeze
-from newsdesk.newsletter.mime import MARKER_PREFIX, marker
+from newsdesk.newsletter.delivery.sender import digest_send
+from newsdesk.newsletter.digests.services import digest_ensure, digest_freeze
 from newsdesk.newsletter.models import Delivery, Digest, Subscriber
-from newsdesk.newsletter.sender import digest_send
 from tests.newsletter.conftest import Mailbox
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -19,10 +19,10 @@ from PIL import Image as PillowImage
 from wagtail.images import get_image_model
 
 from newsdesk.news.models import ArticlePage
-from newsdesk.newsletter.digest_render import LEAD_IMAGES, digest_html
-from newsdesk.newsletter.digests import digest_ensure, digest_freeze, digest_selection
+from newsdesk.newsletter.delivery.sender import digest_send
+from newsdesk.newsletter.digests.render import LEAD_IMAGES, digest_html
+from newsdesk.newsletter.digests.services import digest_ensure, digest_freeze, digest_selection
 from newsdesk.newsletter.models import Digest, DigestItem, Subscriber
-from newsdesk.newsletter.sender import digest_send
 from tests.helpers import parse_html
 from tests.newsletter.conftest import Mailbox
 
@@ -127,7 +127,7 @@ def test_a_missing_image_file_does_not_stop_the_edition(
     original = article.featured_image.file
     original.storage.delete(original.name)
 
-    with caplog.at_level(logging.WARNING, logger="newsdesk.newsletter.digests"):
+    with caplog.at_level(logging.WARNING, logger="newsdesk.newsletter.digests.services"):
         digest = digest_freeze(_today())
 
     assert digest.status == Digest.Status.SENDING
@@ -172,7 +172,7 @@ def test_an_image_address_too_long_to_store_is_left_out(
     # path) no longer fits in 500, while the story's own link still does.
     settings.SITE_URL = "https://" + "very-long-" * 43 + "example.org"
     assert 440 < len(settings.SITE_URL) < 460
-    with caplog.at_level(logging.WARNING, logger="newsdesk.newsletter.digests"):
+    with caplog.at_level(logging.WARNING, logger="newsdesk.newsletter.digests.services"):
         digest = digest_freeze(_today())
     (item,) = digest.items.all()
     assert (item.title, item.image_url, item.image_alt) == ("Harbour lights", "", "")

@@ -14,9 +14,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from newsdesk.news.models import ArticlePage
-from newsdesk.newsletter.digests import digest_ensure, digest_freeze, send_time
+from newsdesk.newsletter.digests.schedule import digests_freeze_due, editions_due
+from newsdesk.newsletter.digests.services import digest_ensure, digest_freeze, send_time
 from newsdesk.newsletter.models import Digest
-from newsdesk.newsletter.schedule import digests_freeze_due, editions_due
 
 pytestmark = pytest.mark.django_db
 ZONE = zoneinfo.ZoneInfo("Europe/London")

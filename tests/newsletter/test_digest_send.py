@@ -13,9 +13,9 @@ from django.test import Client
 from django.utils import timezone
 
 from newsdesk.news.models import ArticlePage, Topic
-from newsdesk.newsletter.digests import digest_ensure, digest_freeze
+from newsdesk.newsletter.delivery.sender import digest_send
+from newsdesk.newsletter.digests.services import digest_ensure, digest_freeze
 from newsdesk.newsletter.models import Delivery, Digest, Subscriber
-from newsdesk.newsletter.sender import digest_send
 from tests.newsletter.conftest import Mailbox
 
 # The sender writes from its own threads, which see only committed rows; serialized_rollback
@@ -187,7 +187,7 @@ def test_topic_choice_narrows_the_digest(mailbox: Mailbox, stories: list, settin
 
 
 def test_suppression_is_checked_again_at_send_time(mailbox: Mailbox, stories: list) -> None:
-    from newsdesk.newsletter.sender import deliveries_enqueue
+    from newsdesk.newsletter.delivery.sender import deliveries_enqueue
 
     reader("ann@example.org")
     bob, cy, di = reader("bob@example.org"), reader("cy@example.org"), reader("di@example.org")

@@ -8,8 +8,8 @@ import pytest
 from django.core.mail import BadHeaderError
 from django.utils import timezone
 
-from newsdesk.newsletter import emails
 from newsdesk.newsletter.models import Subscriber
+from newsdesk.newsletter.subscriptions import emails
 from tests.newsletter.conftest import Mailbox, wait_for
 
 pytestmark = pytest.mark.django_db

@@ -89,7 +89,7 @@ def test_expired_confirmation_link(home: Any, client: Client, mailbox: Mailbox) 
     signup(client, "reader@example.org")
     wait_for(mailbox, 1)
     ann = subscriber("reader@example.org")
-    from newsdesk.newsletter.tokens import token_make
+    from newsdesk.newsletter.subscriptions.tokens import token_make
 
     with mock.patch("django.core.signing.time.time", return_value=time.time() - 72 * 3600 - 5):
         stale = token_make(subscriber=ann, purpose="confirm")

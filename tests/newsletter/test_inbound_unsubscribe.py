@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from newsdesk.newsletter.inbound import unsubscribe_token
+from newsdesk.newsletter.feedback.inbound import unsubscribe_token
 from newsdesk.newsletter.models import Subscriber
-from newsdesk.newsletter.tokens import token_make
+from newsdesk.newsletter.subscriptions.tokens import token_make
 
 pytestmark = pytest.mark.django_db
 

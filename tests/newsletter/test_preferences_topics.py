@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from newsdesk.news.models import ArticlePage, HomePage, Topic
 from newsdesk.newsletter.models import Subscriber
-from newsdesk.newsletter.tokens import token_make
+from newsdesk.newsletter.subscriptions.tokens import token_make
 from tests.helpers import article_create, parse_html
 
 pytestmark = pytest.mark.django_db

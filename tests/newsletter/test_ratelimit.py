@@ -15,7 +15,7 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from newsdesk.newsletter.models import RateLimitBucket
-from newsdesk.newsletter.ratelimit import client_ip, ip_limit_key, ratelimit_hit
+from newsdesk.newsletter.subscriptions.ratelimit import client_ip, ip_limit_key, ratelimit_hit
 from tests.newsletter.conftest import free_port
 
 
@@ -141,7 +141,7 @@ def test_a_redis_outage_falls_back_to_the_database(
     """Nothing listens on the port: signups keep their limits, counted in the database."""
     settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
     window = timedelta(hours=1)
-    with caplog.at_level(logging.WARNING, logger="newsdesk.newsletter.ratelimit"):
+    with caplog.at_level(logging.WARNING, logger="newsdesk.newsletter.subscriptions.ratelimit"):
         allowed = [ratelimit_hit(key="outage", limit=2, window=window) for _ in range(3)]
     assert allowed == [True, True, False]
     assert RateLimitBucket.objects.get().count == 3

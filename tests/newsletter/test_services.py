@@ -10,9 +10,9 @@ from django.db import IntegrityError
 from django.utils import timezone
 
 from newsdesk.news.models import Topic
-from newsdesk.newsletter import services, signup_emails
-from newsdesk.newsletter.addresses import InvalidAddress
 from newsdesk.newsletter.models import Consent, Subscriber
+from newsdesk.newsletter.subscriptions import services, signup_emails
+from newsdesk.newsletter.subscriptions.addresses import InvalidAddress
 from tests.newsletter.conftest import Mailbox, subscriber, wait_for
 
 pytestmark = pytest.mark.django_db

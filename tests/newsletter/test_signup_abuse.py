@@ -20,7 +20,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from newsdesk.newsletter.models import Subscriber
-from newsdesk.newsletter.services import subscriber_unsubscribe
+from newsdesk.newsletter.subscriptions.services import subscriber_unsubscribe
 from tests.newsletter.conftest import (
     Mailbox,
     signup,

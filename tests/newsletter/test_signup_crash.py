@@ -28,7 +28,7 @@ SIGNUP = """
 import django
 
 django.setup()
-from newsdesk.newsletter.services import subscriber_signup
+from newsdesk.newsletter.subscriptions.services import subscriber_signup
 
 subscriber_signup(email="ann@example.org", ip="203.0.113.5", consent_text="Send me the news.")
 """

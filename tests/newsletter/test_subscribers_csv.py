@@ -14,7 +14,7 @@ from django.test import Client
 
 from newsdesk.news.models import Topic
 from newsdesk.newsletter.models import Consent, Subscriber
-from newsdesk.newsletter.subscribers_csv import (
+from newsdesk.newsletter.subscriptions.subscribers_csv import (
     EXPORT_COLUMNS,
     ImportFileError,
     neutralise,

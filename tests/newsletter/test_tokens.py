@@ -1,4 +1,4 @@
-"""Signed link tokens (newsdesk.newsletter.tokens): bound to subscriber, address and purpose."""
+"""Signed link tokens (newsletter/subscriptions/tokens.py): bound to reader, address, purpose."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from django.core import signing
 
 from newsdesk.newsletter.models import Subscriber
-from newsdesk.newsletter.tokens import PURPOSES, subscriber_for_token, token_make
+from newsdesk.newsletter.subscriptions.tokens import PURPOSES, subscriber_for_token, token_make
 
 pytestmark = pytest.mark.django_db
 

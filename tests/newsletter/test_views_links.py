@@ -9,7 +9,7 @@ from django.test import Client
 
 from newsdesk.news.models import HomePage, Topic
 from newsdesk.newsletter.models import Subscriber
-from newsdesk.newsletter.tokens import token_make
+from newsdesk.newsletter.subscriptions.tokens import token_make
 from tests.helpers import article_create, parse_html
 from tests.newsletter.conftest import Mailbox
 

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from newsdesk.newsletter.forms import HEADLINE, consent_text
 from newsdesk.newsletter.models import Consent, RateLimitBucket, Subscriber
-from newsdesk.newsletter.services import subscriber_confirm
+from newsdesk.newsletter.subscriptions.forms import HEADLINE, consent_text
+from newsdesk.newsletter.subscriptions.services import subscriber_confirm
 from tests.helpers import parse_html
 from tests.newsletter.conftest import Mailbox, signup, subscriber, wait_for
 

@@ -24,7 +24,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 
-from newsdesk.env import WEBHOOK_ESPS, EmailSettings, env_anymail
+from newsdesk.mail.email_url import WEBHOOK_ESPS, EmailSettings, env_anymail
 from newsdesk.newsletter.models import BounceEvent, Subscriber
 
 pytestmark = pytest.mark.django_db
@@ -377,14 +377,14 @@ def test_deeply_nested_json_is_a_logged_bad_request(
             SIGNING_KEY.encode(), f"{url}mandrill_events{body.decode()}".encode(), "sha1"
         )
         deep.headers["HTTP_X_MANDRILL_SIGNATURE"] = base64.b64encode(mac.digest()).decode()
-    with caplog.at_level(logging.WARNING, logger="newsdesk.newsletter.webhooks"):
+    with caplog.at_level(logging.WARNING, logger="newsdesk.newsletter.feedback.webhooks"):
         response = _post(client, esp, deep)
     assert response.status_code == 400
     assert any("malformed payload" in record.getMessage() for record in caplog.records)
 
 
 def test_wrong_credentials_are_limited_per_ip(client: Client, settings: Any) -> None:
-    from newsdesk.newsletter.webhooks import WRONG_CREDENTIALS_LIMIT
+    from newsdesk.newsletter.feedback.webhooks import WRONG_CREDENTIALS_LIMIT
 
     Subscriber.objects.create(email=ADDRESS, email_key=ADDRESS, status="confirmed")
     codes = [

@@ -74,7 +74,7 @@ def test_only_one_worker_publishes_at_a_time(site_home: Any, make_article: Any) 
 
     from django.db import connection
 
-    from newsdesk.newsletter.sender_lock import PUBLISHING_KEY, process_lock
+    from newsdesk.newsletter.delivery.lock import PUBLISHING_KEY, process_lock
 
     article = make_article("Regatta moved to Sunday", age=-dt.timedelta(minutes=10))
     holding, release = threading.Event(), threading.Event()

@@ -23,7 +23,7 @@ from django.db.models import Max, Sum
 from django.http import HttpRequest
 from django.utils import timezone
 
-from newsdesk.newsletter.ratelimit import client_ip
+from newsdesk.newsletter.subscriptions.ratelimit import client_ip
 
 # The longest lock, and how long failures are remembered after the latest one.
 MAX_LOCKOUT = timedelta(hours=24)

@@ -20,14 +20,14 @@ from django.utils import timezone
 from wagtail import views as wagtail_views
 from wagtail.documents.views import serve as wagtail_documents
 
-from newsdesk.newsletter.ratelimit import client_ip, ip_limit_key, ratelimit_hit
+from newsdesk.newsletter.subscriptions.ratelimit import client_ip, ip_limit_key, ratelimit_hit
 
 WINDOW = timedelta(hours=1)
 
 
 def _window_end(now: datetime) -> datetime:
     """The end of the limiter's current window: its windows start at whole multiples of their
-    length since the epoch (newsdesk.newsletter.ratelimit)."""
+    length since the epoch (newsdesk.newsletter.subscriptions.ratelimit)."""
     seconds = int(WINDOW.total_seconds())
     epoch = int(now.timestamp())
     return datetime.fromtimestamp(epoch - epoch % seconds + seconds, tz=now.tzinfo)

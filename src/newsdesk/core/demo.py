@@ -20,7 +20,7 @@ from newsdesk.importers.jsonl import parse_record
 from newsdesk.news.indexing import indexing_deferred
 from newsdesk.news.models import ArticlePage, Topic
 from newsdesk.news.services import article_save, home_page_ensure
-from newsdesk.newsletter.digests import digest_ensure, send_time
+from newsdesk.newsletter.digests.services import digest_ensure, send_time
 from newsdesk.newsletter.models import Digest, DigestPick
 from newsdesk.related.triggers import refresh_deferred
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from newsdesk.newsletter.signup_emails import owed_email_send
+from newsdesk.newsletter.subscriptions.signup_emails import owed_email_send
 
 
 @task()

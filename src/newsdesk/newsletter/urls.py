@@ -2,8 +2,9 @@ import datetime as dt
 
 from django.urls import path, register_converter
 
-from newsdesk.newsletter import views
-from newsdesk.newsletter.tokens import MAX_TOKEN_LENGTH
+from newsdesk.newsletter.digests import views as digest_views
+from newsdesk.newsletter.subscriptions import views
+from newsdesk.newsletter.subscriptions.tokens import MAX_TOKEN_LENGTH
 
 app_name = "newsletter"
 
@@ -47,11 +48,13 @@ urlpatterns = [
 ]
 
 urlpatterns += [
-    path("newsletter/", views.digest_archive, name="archive"),
-    path("newsletter/<isodate:date>/", views.digest_page, {"edition": "daily"}, name="digest"),
+    path("newsletter/", digest_views.digest_archive, name="archive"),
+    path(
+        "newsletter/<isodate:date>/", digest_views.digest_page, {"edition": "daily"}, name="digest"
+    ),
     path(
         "newsletter/weekly/<isodate:date>/",
-        views.digest_page,
+        digest_views.digest_page,
         {"edition": "weekly"},
         name="digest-weekly",
     ),

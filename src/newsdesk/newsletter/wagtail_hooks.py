@@ -18,7 +18,7 @@ from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from newsdesk.newsletter.models import Subscriber
-from newsdesk.newsletter.subscriber_admin import SubscriberIndexView, SubscriberInspectView
+from newsdesk.newsletter.subscriptions.admin_views import SubscriberIndexView, SubscriberInspectView
 
 
 class NoAddPermissionPolicy(ModelPermissionPolicy):
@@ -52,7 +52,7 @@ register_permission_policy(Subscriber, NoAddPermissionPolicy(Subscriber))
 register_snippet(SubscriberViewSet)
 
 # Digests and the outbox have their own admin modules; importing them registers their hooks.
-from newsdesk.newsletter import outbox_admin  # noqa: E402, F401
-from newsdesk.newsletter.digest_admin import DigestViewSet  # noqa: E402
+from newsdesk.mail import outbox_admin  # noqa: E402, F401
+from newsdesk.newsletter.digests.admin_views import DigestViewSet  # noqa: E402
 
 register_snippet(DigestViewSet)

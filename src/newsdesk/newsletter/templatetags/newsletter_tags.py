@@ -4,7 +4,7 @@ from typing import Any
 
 from django import template
 
-from newsdesk.newsletter.forms import HEADLINE, consent_text
+from newsdesk.newsletter.subscriptions.forms import HEADLINE, consent_text
 
 register = template.Library()
 # Spoken after the heading, so two forms on one page are two landmarks with names of their own.

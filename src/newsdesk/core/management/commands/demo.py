@@ -14,7 +14,7 @@ from newsdesk.core.demo import (
     demo_digest_time,
 )
 from newsdesk.core.server import exec_server, static_files_ensure, worker_start_beside
-from newsdesk.newsletter.outbox import OUTBOX_BACKEND
+from newsdesk.mail.outbox import OUTBOX_BACKEND
 
 
 class Command(BaseCommand):

@@ -17,10 +17,10 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections, connection
 
 from newsdesk.news.versioning import publication_changed
-from newsdesk.newsletter.schedule import digests_freeze_due, digests_sending
-from newsdesk.newsletter.sender import digest_send
-from newsdesk.newsletter.sender_lock import PUBLISHING_KEY, SenderBusy, process_lock
-from newsdesk.newsletter.signup_emails import owed_emails_send_due
+from newsdesk.newsletter.delivery.lock import PUBLISHING_KEY, SenderBusy, process_lock
+from newsdesk.newsletter.delivery.sender import digest_send
+from newsdesk.newsletter.digests.schedule import digests_freeze_due, digests_sending
+from newsdesk.newsletter.subscriptions.signup_emails import owed_emails_send_due
 from newsdesk.related.selectors import articles_published_unindexed
 from newsdesk.related.tasks import refresh_related_many
 

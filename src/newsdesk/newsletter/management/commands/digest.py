@@ -6,12 +6,12 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from newsdesk.newsletter.digest_render import digest_text
-from newsdesk.newsletter.digests import digest_contents, digest_ensure, digest_freeze
+from newsdesk.newsletter.delivery.lock import SenderBusy
+from newsdesk.newsletter.delivery.sender import SendReport, digest_send
+from newsdesk.newsletter.digests.render import digest_text
+from newsdesk.newsletter.digests.schedule import digests_freeze_due, digests_sending
+from newsdesk.newsletter.digests.services import digest_contents, digest_ensure, digest_freeze
 from newsdesk.newsletter.models import Digest
-from newsdesk.newsletter.schedule import digests_freeze_due, digests_sending
-from newsdesk.newsletter.sender import SendReport, digest_send
-from newsdesk.newsletter.sender_lock import SenderBusy
 
 
 def _date(value: str) -> dt.date:

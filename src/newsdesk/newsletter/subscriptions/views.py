@@ -8,23 +8,22 @@ URL is what authorises that request.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
 from newsdesk.news.selectors import public_topics
-from newsdesk.newsletter import digest_selectors, services
-from newsdesk.newsletter.addresses import InvalidAddress
-from newsdesk.newsletter.digest_render import LEAD_IMAGES
-from newsdesk.newsletter.forms import (
+from newsdesk.newsletter.models import Subscriber
+from newsdesk.newsletter.subscriptions import services
+from newsdesk.newsletter.subscriptions.addresses import InvalidAddress
+from newsdesk.newsletter.subscriptions.forms import (
     HEADLINE,
     HONEYPOT,
     PreferencesForm,
@@ -32,9 +31,8 @@ from newsdesk.newsletter.forms import (
     consent_text,
     oversized,
 )
-from newsdesk.newsletter.models import Subscriber
-from newsdesk.newsletter.ratelimit import client_ip, ip_limit_key, ratelimit_hit
-from newsdesk.newsletter.tokens import Purpose, subscriber_for_token
+from newsdesk.newsletter.subscriptions.ratelimit import client_ip, ip_limit_key, ratelimit_hit
+from newsdesk.newsletter.subscriptions.tokens import Purpose, subscriber_for_token
 
 LIMIT_WINDOW = timedelta(hours=1)
 View = Callable[..., HttpResponse]
@@ -187,27 +185,3 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     # "List-Unsubscribe=One-Click"); the answer is always a 200 page, never a redirect.
     services.subscriber_unsubscribe(subscriber=subscriber, ip=client_ip(request))
     return render(request, "newsletter/unsubscribed.html", {"subscriber": subscriber})
-
-
-@require_safe
-def digest_archive(request: HttpRequest) -> HttpResponse:
-    page = digest_selectors.digest_archive_page(request.GET.get("page"))
-    return render(request, "newsletter/archive.html", {"digests": page})
-
-
-@require_safe
-def digest_page(request: HttpRequest, date: dt.date, edition: str) -> HttpResponse:
-    digest = digest_selectors.digest_public(edition, date)
-    if digest is None:
-        raise Http404("No digest for that date.")
-    items = digest_selectors.digest_items_public(digest)
-    return render(
-        request,
-        "newsletter/digest.html",
-        {
-            "digest": digest,
-            "items": items,
-            "picked_count": sum(1 for item in items if item.picked),
-            "lead_images": LEAD_IMAGES,
-        },
-    )

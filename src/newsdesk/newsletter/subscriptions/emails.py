@@ -17,7 +17,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from newsdesk.newsletter.models import Subscriber
-from newsdesk.newsletter.tokens import Purpose, token_make
+from newsdesk.newsletter.subscriptions.tokens import Purpose, token_make
 
 
 def absolute_url(*, subscriber: Subscriber, purpose: Purpose) -> str:

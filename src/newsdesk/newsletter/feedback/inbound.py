@@ -16,8 +16,8 @@ from anymail.signals import inbound
 from django.dispatch import receiver
 
 from newsdesk.newsletter.models import Consent
-from newsdesk.newsletter.services import subscriber_unsubscribe
-from newsdesk.newsletter.tokens import MAX_TOKEN_LENGTH, subscriber_for_token
+from newsdesk.newsletter.subscriptions.services import subscriber_unsubscribe
+from newsdesk.newsletter.subscriptions.tokens import MAX_TOKEN_LENGTH, subscriber_for_token
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def unsubscribe_token(subject: str) -> str | None:
     return match.group(1) if match else None
 
 
-@receiver(inbound, dispatch_uid="newsdesk.newsletter.inbound")
+@receiver(inbound, dispatch_uid="newsdesk.newsletter.feedback.inbound")
 def handle_inbound(sender: Any, event: Any, esp_name: str, **kwargs: Any) -> None:
     subject = str(event.message.subject or "") if event.message is not None else ""
     token = unsubscribe_token(subject)

@@ -28,11 +28,11 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.widgets.button import HeaderButton
 from wagtail.snippets.views.snippets import IndexView, InspectView
 
-from newsdesk.newsletter.imports import import_consent_text, subscribers_import
 from newsdesk.newsletter.models import BounceEvent, Consent, Subscriber
-from newsdesk.newsletter.ratelimit import client_ip
-from newsdesk.newsletter.services import ACTIVE, subscriber_unsubscribe
-from newsdesk.newsletter.subscribers_csv import (
+from newsdesk.newsletter.subscriptions.imports import import_consent_text, subscribers_import
+from newsdesk.newsletter.subscriptions.ratelimit import client_ip
+from newsdesk.newsletter.subscriptions.services import ACTIVE, subscriber_unsubscribe
+from newsdesk.newsletter.subscriptions.subscribers_csv import (
     MAX_ERRORS_SHOWN,
     ImportFileError,
     export_lines,

@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from newsdesk import env
+from newsdesk.mail import email_url
 
 SMTP = "django.core.mail.backends.smtp.EmailBackend"
 
@@ -25,7 +26,7 @@ SMTP = "django.core.mail.backends.smtp.EmailBackend"
     ],
 )
 def test_smtp_urls(raw: str, expected: dict[str, object]) -> None:
-    parsed = env.parse_email_url("EMAIL_URL", raw)
+    parsed = email_url.parse_email_url("EMAIL_URL", raw)
     assert parsed.backend == SMTP
     for key, value in expected.items():
         assert getattr(parsed, key) == value
@@ -36,11 +37,11 @@ def test_smtp_urls(raw: str, expected: dict[str, object]) -> None:
     [
         ("console:", "django.core.mail.backends.console.EmailBackend"),
         ("locmem:", "django.core.mail.backends.locmem.EmailBackend"),
-        ("file:///var/lib/newsdesk/outbox", "newsdesk.newsletter.outbox.OutboxBackend"),
+        ("file:///var/lib/newsdesk/outbox", "newsdesk.mail.outbox.OutboxBackend"),
     ],
 )
 def test_other_backends(raw: str, backend: str) -> None:
-    parsed = env.parse_email_url("EMAIL_URL", raw)
+    parsed = email_url.parse_email_url("EMAIL_URL", raw)
     assert parsed.backend == backend
     if raw.startswith("file:"):
         assert parsed.file_path == "/var/lib/newsdesk/outbox"
@@ -68,12 +69,12 @@ def test_other_backends(raw: str, backend: str) -> None:
 )
 def test_malformed_values_are_refused_naming_the_variable(raw: str) -> None:
     with pytest.raises(ImproperlyConfigured, match=r"^EMAIL_URL: "):
-        env.parse_email_url("EMAIL_URL", raw)
+        email_url.parse_email_url("EMAIL_URL", raw)
 
 
 def test_the_password_never_appears_in_the_error() -> None:
     with pytest.raises(ImproperlyConfigured) as caught:
-        env.parse_email_url("EMAIL_URL", "smtp+tls://user:hunter2secret@host:notaport")
+        email_url.parse_email_url("EMAIL_URL", "smtp+tls://user:hunter2secret@host:notaport")
     assert "hunter2secret" not in str(caught.value)
     assert "***" in str(caught.value)
 
@@ -83,11 +84,11 @@ def test_env_reader_uses_the_default_and_the_file_variant(
 ) -> None:
     monkeypatch.delenv("EMAIL_URL", raising=False)
     monkeypatch.delenv("EMAIL_URL_FILE", raising=False)
-    assert env.env_email_url("EMAIL_URL", "file:///srv/outbox").file_path == "/srv/outbox"
+    assert email_url.env_email_url("EMAIL_URL", "file:///srv/outbox").file_path == "/srv/outbox"
     secret = tmp_path / "email_url"  # type: ignore[operator]
     secret.write_text("smtp+tls://u:from-a-file@mx.example.org\n")
     monkeypatch.setenv("EMAIL_URL_FILE", str(secret))
-    assert env.env_email_url("EMAIL_URL", "console:").password == "from-a-file"
+    assert email_url.env_email_url("EMAIL_URL", "console:").password == "from-a-file"
 
 
 @pytest.mark.parametrize(

@@ -26,9 +26,9 @@ from django.db import IntegrityError, transaction
 from django.dispatch import receiver
 from django.utils import timezone
 
-from newsdesk.newsletter.addresses import address_key_of
 from newsdesk.newsletter.models import BounceEvent, Consent, Delivery, Subscriber
-from newsdesk.newsletter.services import subscriber_suppress, subscriber_unsubscribe
+from newsdesk.newsletter.subscriptions.addresses import address_key_of
+from newsdesk.newsletter.subscriptions.services import subscriber_suppress, subscriber_unsubscribe
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ DELIVERY_METADATA_KEY = "delivery"
 _TEMPORARY_REPLY = re.compile(r"^\s*4\d\d\b|^\D*?\b4\.\d{1,3}\.\d{1,3}\b")
 
 
-class Outcome(Enum):
+class BounceOutcome(Enum):
     IGNORED = "ignored"  # not a bounce or complaint (delivered, opened, …)
     UNKNOWN_RECIPIENT = "unknown_recipient"
     DUPLICATE = "duplicate"  # a retried webhook: counted the first time
@@ -154,20 +154,20 @@ def _describe(event: AnymailTrackingEvent) -> str:
     return text[:DESCRIPTION_MAX]
 
 
-def bounce_record(*, event: AnymailTrackingEvent, esp_name: str) -> Outcome:
+def bounce_record(*, event: AnymailTrackingEvent, esp_name: str) -> BounceOutcome:
     """Record one tracking event and suppress the subscriber when it calls for that."""
     kind = bounce_kind(event)
     if kind is None and event.event_type != EventType.UNSUBSCRIBED:
-        return Outcome.IGNORED
+        return BounceOutcome.IGNORED
     key = _recipient_key(event.recipient)
     subscriber = Subscriber.objects.filter(email_key=key).first() if key else None
     if subscriber is None:
         # Mail we sent to someone who is no longer on the list (or never was): nothing to do,
         # and the webhook still answers 200 so the ESP stops retrying.
-        return Outcome.UNKNOWN_RECIPIENT
+        return BounceOutcome.UNKNOWN_RECIPIENT
     if kind is None:
         subscriber_unsubscribe(subscriber=subscriber, method=Consent.Method.PROVIDER)
-        return Outcome.UNSUBSCRIBED
+        return BounceOutcome.UNSUBSCRIBED
 
     now = timezone.now()
     # A timestamp from the future would keep a soft bounce inside every window: clamp it.
@@ -181,7 +181,7 @@ def bounce_record(*, event: AnymailTrackingEvent, esp_name: str) -> Outcome:
         # both see each other when counting, and a retry racing its original finds its row.
         subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
         if BounceEvent.objects.filter(event_id=event_id).exists():
-            return Outcome.DUPLICATE
+            return BounceOutcome.DUPLICATE
         delivery_id = _delivery_id(event.metadata)
         delivery = (
             Delivery.objects.filter(pk=delivery_id, subscriber=subscriber).first()
@@ -199,9 +199,9 @@ def bounce_record(*, event: AnymailTrackingEvent, esp_name: str) -> Outcome:
                     description=_describe(event),
                 )
         except IntegrityError:
-            return Outcome.DUPLICATE
+            return BounceOutcome.DUPLICATE
         if kind == BounceEvent.Kind.SOFT and not _soft_limit_reached(subscriber, occurred_at):
-            return Outcome.RECORDED
+            return BounceOutcome.RECORDED
         status = (
             Subscriber.Status.COMPLAINED
             if kind == BounceEvent.Kind.COMPLAINT
@@ -209,7 +209,7 @@ def bounce_record(*, event: AnymailTrackingEvent, esp_name: str) -> Outcome:
         )
         if subscriber_suppress(subscriber=subscriber, status=status):
             logger.info("subscriber %s suppressed after a %s", subscriber.pk, kind.label.lower())
-    return Outcome.SUPPRESSED
+    return BounceOutcome.SUPPRESSED
 
 
 def _soft_limit_reached(subscriber: Subscriber, at: datetime) -> bool:
@@ -247,6 +247,6 @@ def _soft_limit_reached(subscriber: Subscriber, at: datetime) -> bool:
     return False
 
 
-@receiver(tracking, dispatch_uid="newsdesk.newsletter.bounces")
+@receiver(tracking, dispatch_uid="newsdesk.newsletter.feedback.bounces")
 def _on_tracking(sender: Any, event: AnymailTrackingEvent, esp_name: str, **kwargs: Any) -> None:
     bounce_record(event=event, esp_name=esp_name)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 
-from newsdesk.newsletter.mime import MessageTemplate
+from newsdesk.mail.mime import MessageTemplate
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from newsdesk import env
+from newsdesk.mail import email_url
 
 NAMES = (
     "ANYMAIL_API_KEY",
@@ -45,7 +45,7 @@ def _clean(monkeypatch: pytest.MonkeyPatch) -> None:
     ],
 )
 def test_anymail_urls(raw: str, esp: str, api_url: str) -> None:
-    parsed = env.parse_email_url("EMAIL_URL", raw)
+    parsed = email_url.parse_email_url("EMAIL_URL", raw)
     assert parsed.backend == f"anymail.backends.{esp}.EmailBackend"
     assert parsed.esp == esp
     assert parsed.esp_api_url == api_url
@@ -54,7 +54,7 @@ def test_anymail_urls(raw: str, esp: str, api_url: str) -> None:
 def test_every_listed_esp_has_an_anymail_backend() -> None:
     import importlib
 
-    for esp in env.ANYMAIL_ESPS:
+    for esp in email_url.ANYMAIL_ESPS:
         module = importlib.import_module(f"anymail.backends.{esp}")
         assert hasattr(module, "EmailBackend"), esp
 
@@ -82,15 +82,17 @@ def test_every_listed_esp_has_an_anymail_backend() -> None:
 )
 def test_malformed_anymail_urls_are_refused(raw: str) -> None:
     with pytest.raises(ImproperlyConfigured, match=r"^EMAIL_URL: "):
-        env.parse_email_url("EMAIL_URL", raw)
+        email_url.parse_email_url("EMAIL_URL", raw)
 
 
 def test_the_api_key_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ANYMAIL_API_KEY", "pm-server-token")
-    parsed = env.parse_email_url("EMAIL_URL", "anymail+postmark:")
-    assert env.env_anymail(parsed) == {"POSTMARK_SERVER_TOKEN": "pm-server-token"}
-    eu = env.parse_email_url("EMAIL_URL", "anymail+mailgun:?api_url=https://api.eu.mailgun.net/v3")
-    assert env.env_anymail(eu) == {
+    parsed = email_url.parse_email_url("EMAIL_URL", "anymail+postmark:")
+    assert email_url.env_anymail(parsed) == {"POSTMARK_SERVER_TOKEN": "pm-server-token"}
+    eu = email_url.parse_email_url(
+        "EMAIL_URL", "anymail+mailgun:?api_url=https://api.eu.mailgun.net/v3"
+    )
+    assert email_url.env_anymail(eu) == {
         "MAILGUN_API_KEY": "pm-server-token",
         "MAILGUN_API_URL": "https://api.eu.mailgun.net/v3",
     }
@@ -100,8 +102,8 @@ def test_the_api_key_may_come_from_a_file(monkeypatch: pytest.MonkeyPatch, tmp_p
     secret = tmp_path / "key"
     secret.write_text("key-from-a-file\n")
     monkeypatch.setenv("ANYMAIL_API_KEY_FILE", str(secret))
-    parsed = env.parse_email_url("EMAIL_URL", "anymail+resend:")
-    assert env.env_anymail(parsed) == {"RESEND_API_KEY": "key-from-a-file"}
+    parsed = email_url.parse_email_url("EMAIL_URL", "anymail+resend:")
+    assert email_url.env_anymail(parsed) == {"RESEND_API_KEY": "key-from-a-file"}
 
 
 @pytest.mark.parametrize("key", [None, "", "   ", "two words", "key\r\nX: y"])
@@ -110,19 +112,19 @@ def test_an_esp_without_a_usable_key_is_refused(
 ) -> None:
     if key is not None:
         monkeypatch.setenv("ANYMAIL_API_KEY", key)
-    parsed = env.parse_email_url("EMAIL_URL", "anymail+postmark:")
+    parsed = email_url.parse_email_url("EMAIL_URL", "anymail+postmark:")
     with pytest.raises(ImproperlyConfigured, match=r"^ANYMAIL_API_KEY: "):
-        env.env_anymail(parsed)
+        email_url.env_anymail(parsed)
 
 
 def test_smtp_needs_no_key_and_gets_no_esp_settings() -> None:
-    assert env.env_anymail(env.parse_email_url("EMAIL_URL", "smtp://localhost")) == {}
+    assert email_url.env_anymail(email_url.parse_email_url("EMAIL_URL", "smtp://localhost")) == {}
 
 
 def test_the_webhook_secret(monkeypatch: pytest.MonkeyPatch) -> None:
-    smtp = env.parse_email_url("EMAIL_URL", "smtp://localhost")
+    smtp = email_url.parse_email_url("EMAIL_URL", "smtp://localhost")
     monkeypatch.setenv("ANYMAIL_WEBHOOK_SECRET", "hook:s3cr:et-long-enough-pw")
-    assert env.env_anymail(smtp) == {"WEBHOOK_SECRET": "hook:s3cr:et-long-enough-pw"}
+    assert email_url.env_anymail(smtp) == {"WEBHOOK_SECRET": "hook:s3cr:et-long-enough-pw"}
 
 
 @pytest.mark.parametrize(
@@ -132,9 +134,9 @@ def test_a_malformed_webhook_secret_is_refused_without_echoing_it(
     monkeypatch: pytest.MonkeyPatch, secret: str
 ) -> None:
     monkeypatch.setenv("ANYMAIL_WEBHOOK_SECRET", secret)
-    smtp = env.parse_email_url("EMAIL_URL", "smtp://localhost")
+    smtp = email_url.parse_email_url("EMAIL_URL", "smtp://localhost")
     with pytest.raises(ImproperlyConfigured, match=r"^ANYMAIL_WEBHOOK_SECRET: ") as caught:
-        env.env_anymail(smtp)
+        email_url.env_anymail(smtp)
     assert secret not in str(caught.value)
 
 

@@ -4,7 +4,7 @@ anymail alone accepts every webhook from anyone when WEBHOOK_SECRET is unset (it
 answers a malformed body with a 500 (which the ESP retries for days), and reads bodies up to
 Django's general upload limit. Here:
 
-- only the ESPs newsdesk supports are mounted (``env.WEBHOOK_ESPS``); others answer 404;
+- only the ESPs newsdesk supports are mounted (``email_url.WEBHOOK_ESPS``); others answer 404;
 - no ANYMAIL_WEBHOOK_SECRET configured: every request is refused (403), for every ESP, even those
   that also sign their payloads; an ESP that signs its payloads is refused (403) until the key
   that checks its signature is configured, instead of failing each event with a 500;
@@ -40,9 +40,17 @@ from django.urls import URLPattern
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 
-from newsdesk.env import WEBHOOK_ESPS, WEBHOOK_SIGNATURE_REQUIRED, WEBHOOK_SIGNING_SETTINGS
-from newsdesk.newsletter import bounces, inbound  # noqa: F401 (connect the signal receivers)
-from newsdesk.newsletter.ratelimit import client_ip, ip_limit_key, ratelimit_hit, ratelimit_spent
+from newsdesk.mail.email_url import (
+    WEBHOOK_ESPS,
+    WEBHOOK_SIGNATURE_REQUIRED,
+    WEBHOOK_SIGNING_SETTINGS,
+)
+from newsdesk.newsletter.subscriptions.ratelimit import (
+    client_ip,
+    ip_limit_key,
+    ratelimit_hit,
+    ratelimit_spent,
+)
 
 View = Callable[..., HttpResponse]
 logger = logging.getLogger(__name__)

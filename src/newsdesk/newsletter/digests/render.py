@@ -14,8 +14,8 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from newsdesk.newsletter.digests import digest_subject
-from newsdesk.newsletter.mime import MessageTemplate, marker
+from newsdesk.mail.mime import MessageTemplate, marker
+from newsdesk.newsletter.digests.services import digest_subject
 from newsdesk.newsletter.models import Digest, DigestItem
 
 # Media queries (dark mode, small screens) cannot be inlined; keep_at_rules leaves them in a

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_safe
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
-from newsdesk.newsletter.outbox import OUTBOX_BACKEND, outbox_entries, outbox_entry
+from newsdesk.mail.outbox import OUTBOX_BACKEND, outbox_entries, outbox_entry
 
 READ = "newsletter.view_subscriber"
 _HEAD = re.compile(r"<head\b[^>]*>", re.IGNORECASE)

@@ -11,9 +11,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from newsdesk.news.models import Topic
-from newsdesk.newsletter.addresses import address_parse
 from newsdesk.newsletter.models import Consent, OwedEmail, Subscriber
-from newsdesk.newsletter.ratelimit import ratelimit_hit
+from newsdesk.newsletter.subscriptions.addresses import address_parse
+from newsdesk.newsletter.subscriptions.ratelimit import ratelimit_hit
 from newsdesk.newsletter.tasks import send_subscriber_email
 
 logger = logging.getLogger(__name__)

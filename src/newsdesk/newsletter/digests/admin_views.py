@@ -21,13 +21,13 @@ from wagtail.admin.ui.tables import Column
 from wagtail.admin.widgets import ListingButton
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from newsdesk.newsletter.addresses import InvalidAddress, address_parse
-from newsdesk.newsletter.digest_render import digest_html, digest_message_template
-from newsdesk.newsletter.digest_selectors import digest_counts
-from newsdesk.newsletter.digests import digest_contents, digest_freeze
+from newsdesk.mail.outbox_admin import links_in_new_tab
+from newsdesk.mail.transports import Job, Outcome, transport_make
+from newsdesk.newsletter.digests.render import digest_html, digest_message_template
+from newsdesk.newsletter.digests.selectors import digest_counts
+from newsdesk.newsletter.digests.services import digest_contents, digest_freeze
 from newsdesk.newsletter.models import Delivery, Digest, DigestItem
-from newsdesk.newsletter.outbox_admin import links_in_new_tab
-from newsdesk.newsletter.transports import Job, Outcome, transport_make
+from newsdesk.newsletter.subscriptions.addresses import InvalidAddress, address_parse
 
 EDIT = "newsletter.change_digest"
 

@@ -17,16 +17,16 @@ from dataclasses import dataclass
 from django.utils import timezone
 from django_tasks import task
 
-from newsdesk.newsletter.addresses import address_key_of
 from newsdesk.newsletter.models import Consent, Subscriber
-from newsdesk.newsletter.services import subscriber_signup
-from newsdesk.newsletter.subscribers_csv import ImportRow
+from newsdesk.newsletter.subscriptions.addresses import address_key_of
+from newsdesk.newsletter.subscriptions.services import subscriber_signup
+from newsdesk.newsletter.subscriptions.subscribers_csv import ImportRow
 
 _CHUNK = 500
 
 
 @dataclass(frozen=True)
-class ImportReport:
+class SubscriberImportReport:
     created: int
     already_present: int
     invalid: int
@@ -49,7 +49,7 @@ def import_consent_text(*, source: str, username: str) -> str:
 
 def subscribers_import(
     *, rows: list[ImportRow], consent_text: str, invalid: int = 0, duplicates: int = 0
-) -> ImportReport:
+) -> SubscriberImportReport:
     """Sign up the file's new addresses (pending, confirmation email); count the rest."""
     existing = _existing_keys([row.key for row in rows])
     new = [row for row in rows if row.key not in existing]
@@ -58,7 +58,7 @@ def subscribers_import(
             entries=[[row.email, row.frequency or ""] for row in new],
             consent_text=consent_text,
         )
-    return ImportReport(
+    return SubscriberImportReport(
         created=len(new), already_present=len(rows) - len(new) + duplicates, invalid=invalid
     )
 

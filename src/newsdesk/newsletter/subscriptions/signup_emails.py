@@ -22,8 +22,8 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from newsdesk.newsletter import emails
 from newsdesk.newsletter.models import OwedEmail, Subscriber
+from newsdesk.newsletter.subscriptions import emails
 
 logger = logging.getLogger(__name__)
 

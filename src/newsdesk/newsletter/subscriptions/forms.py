@@ -10,8 +10,13 @@ from django.http import HttpRequest
 
 from newsdesk.news.models import Topic
 from newsdesk.news.selectors import public_topics
-from newsdesk.newsletter.addresses import MAX_ADDRESS_LENGTH, Address, InvalidAddress, address_parse
 from newsdesk.newsletter.models import Subscriber
+from newsdesk.newsletter.subscriptions.addresses import (
+    MAX_ADDRESS_LENGTH,
+    Address,
+    InvalidAddress,
+    address_parse,
+)
 
 HEADLINE = "Get the daily news directly in your inbox"
 HONEYPOT = "website"

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage as DjangoEmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
 
-OUTBOX_BACKEND = "newsdesk.newsletter.outbox.OutboxBackend"
+OUTBOX_BACKEND = "newsdesk.mail.outbox.OutboxBackend"
 # The admin lists the newest messages only: a long-running outbox can hold many thousands.
 LIST_LIMIT = 200
 _NAME_CHARS = set("0123456789abcdef-.eml")

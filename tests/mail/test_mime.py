@@ -7,7 +7,7 @@ import email.policy
 
 import pytest
 
-from newsdesk.newsletter.mime import MessageTemplate, marker
+from newsdesk.mail.mime import MessageTemplate, marker
 
 VALUES = {
     "to": "ann@example.org",

@@ -15,8 +15,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from newsdesk.newsletter.addresses import InvalidAddress, address_parse
 from newsdesk.newsletter.models import Subscriber
+from newsdesk.newsletter.subscriptions.addresses import InvalidAddress, address_parse
 
 # Spreadsheets run a cell starting with these as a formula (=, +, -, @) or strip them to reach
 # one (tab, CR); OWASP's "CSV injection" advice.

@@ -82,7 +82,7 @@ def ratelimit_spent(*, key: str, limit: int, window: timedelta) -> bool:
     digest = _key_digest(key)
     start = _window_start(timezone.now(), window)
     if settings.REDIS_URL:
-        from newsdesk.newsletter.ratelimit_redis import RedisError, redis_peek
+        from newsdesk.newsletter.subscriptions.ratelimit_redis import RedisError, redis_peek
 
         try:
             return (
@@ -107,7 +107,7 @@ def ratelimit_hit(*, key: str, limit: int, window: timedelta) -> bool:
     if settings.REDIS_URL:
         # Imported only here: the client library costs a process several MB, which a site
         # without Redis (and every `newsdesk` command) need not pay.
-        from newsdesk.newsletter.ratelimit_redis import RedisError, redis_count
+        from newsdesk.newsletter.subscriptions.ratelimit_redis import RedisError, redis_count
 
         try:
             count = redis_count(

@@ -13,8 +13,8 @@ from django.db import connection
 from django.db.models import Field, QuerySet
 from django.utils import timezone
 
+from newsdesk.mail.transports import Job, Outcome
 from newsdesk.newsletter.models import Delivery, Digest, Subscriber
-from newsdesk.newsletter.transports import Job, Outcome
 
 PAGE = 500
 

@@ -7,7 +7,7 @@ import datetime as dt
 from django.conf import settings
 from django.utils import timezone
 
-from newsdesk.newsletter.digests import digest_ensure, digest_freeze, send_time
+from newsdesk.newsletter.digests.services import digest_ensure, digest_freeze, send_time
 from newsdesk.newsletter.models import Digest
 
 

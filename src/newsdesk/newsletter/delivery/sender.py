@@ -36,24 +36,24 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from newsdesk.newsletter import digests
-from newsdesk.newsletter.delivery_circuit import Circuit
-from newsdesk.newsletter.delivery_rows import (
+from newsdesk.mail.mime import MessageTemplate
+from newsdesk.mail.transports import Job, Outcome, Result, Transport, transport_make
+from newsdesk.newsletter.delivery.circuit import Circuit
+from newsdesk.newsletter.delivery.lock import sender_lock
+from newsdesk.newsletter.delivery.rows import (
     PAGE,
     deliveries_enqueue,
     delivery_record,
     relax_commit_sync,
 )
-from newsdesk.newsletter.digest_render import (
+from newsdesk.newsletter.digests.render import (
     digest_message_template,
     items_for_topics,
     unsubscribe_mailbox,
 )
-from newsdesk.newsletter.mime import MessageTemplate
+from newsdesk.newsletter.digests.services import digest_mark_sent, digest_problem_record
 from newsdesk.newsletter.models import Delivery, Digest, DigestItem, Subscriber
-from newsdesk.newsletter.sender_lock import sender_lock
-from newsdesk.newsletter.tokens import token_make
-from newsdesk.newsletter.transports import Job, Outcome, Result, Transport, transport_make
+from newsdesk.newsletter.subscriptions.tokens import token_make
 
 logger = logging.getLogger(__name__)
 
@@ -381,10 +381,10 @@ def digest_send(
         if circuit.open.is_set():
             report.stopped = circuit.reason
             logger.warning("%s: sending stopped, will try again: %s", digest, circuit.reason)
-            digests.digest_problem_record(digest, circuit.reason)
+            digest_problem_record(digest, circuit.reason)
         else:
-            digests.digest_problem_record(digest, circuit.unresolved())
+            digest_problem_record(digest, circuit.unresolved())
             if not digest.deliveries.filter(status=Delivery.Status.PENDING).exists():
-                digests.digest_mark_sent(digest)
+                digest_mark_sent(digest)
         digest.refresh_from_db()
     return report

@@ -1,0 +1,1 @@
+"""What the newsletter sends: editions, their frozen stories, rendering, schedule and archive."""

@@ -1,0 +1,1 @@
+"""What the mail system tells us back: bounces, complaints and inbound unsubscribes (webhooks)."""

@@ -1,0 +1,1 @@
+"""Who gets the newsletter: signup, confirmation, consent, tokens, preferences, rate limits, CSV."""
