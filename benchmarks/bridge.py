@@ -5,7 +5,7 @@
 1. A fresh data directory with the demo publication (``newsdesk demo --no-serve``).
 2. Two servers over it on free 127.0.0.1 ports, one worker each and the same thread count:
    granian ``--interface wsgi`` on ``newsdesk.wsgi:application`` (how ``newsdesk serve`` ran
-   before the bridge) and ``newsdesk serve`` itself (granian ASGI and ``core/bridge``).
+   before the bridge) and ``newsdesk serve`` itself (granian ASGI and ``ops/bridge``).
 3. ``/robots.txt`` (the cheapest page: the bridge's own cost shows most) and the newest article
    are fetched from both and must be the same bytes; then ``wrk -t1 -c16`` runs ``--runs``
    times per page, alternating the servers so drift on a shared machine hits both alike.

@@ -144,8 +144,8 @@ def prepare_database(*, data_dir: Path, site_url: str, articles: int, related: b
     from django.test.utils import CaptureQueriesContext
     from fill import articles_fill, tree_problems
 
-    from newsdesk.core.server import static_files_ensure
     from newsdesk.news.models import ArticlePage
+    from newsdesk.ops.server import static_files_ensure
 
     started = time.monotonic()
     call_command("migrate", interactive=False, verbosity=0)

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "newsdesk.importers",
     "newsdesk.related",
     "newsdesk.newsletter",
+    "newsdesk.ops",
     "wagtail.contrib.redirects",
     "wagtail.contrib.sitemaps",
     "wagtail.contrib.routable_page",
@@ -80,7 +81,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "newsdesk.core.middleware.SecurityHeadersMiddleware",
-    "newsdesk.core.middleware.CachedSiteMiddleware",
+    "newsdesk.news.middleware.CachedSiteMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 
@@ -101,7 +102,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "newsdesk.core.context_processors.site",
+                "newsdesk.news.context_processors.site",
             ],
         },
     },
@@ -169,7 +170,7 @@ WHITENOISE_AUTOREFRESH = DEBUG
 WHITENOISE_ADD_HEADERS_FUNCTION = static_headers_add
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
-# --- Request bodies, as `newsdesk serve` receives them (core/bridge; docs/deploy.md) -------------
+# --- Request bodies, as `newsdesk serve` receives them (ops/bridge; docs/deploy.md) -------------
 # Larger declared bodies get 413 before they are read. Room for Wagtail's image upload limit
 # (WAGTAILIMAGES_MAX_UPLOAD_SIZE, 10 MB) and the rest of its form.
 NEWSDESK_MAX_REQUEST_BYTES = env_int(

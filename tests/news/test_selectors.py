@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from newsdesk.news import selectors
 from newsdesk.news.models import ArticlePage, HomePage, Topic
+from newsdesk.related.selectors import related_articles
 from tests.helpers import bulk_publish_articles
 
 MakeArticle = Callable[..., ArticlePage]
@@ -53,14 +54,14 @@ def test_related_articles_share_a_topic_newest_first(make_article: MakeArticle) 
     newer = make_article("Council budget", topics=("Council",), age=timedelta(hours=2))
     make_article("Rovers win", topics=("Sport",))
     both = make_article("River council", topics=("Council", "Environment"), age=timedelta(days=1))
-    related = selectors.related_articles(reading, limit=5)
+    related = related_articles(reading, limit=5)
     # Sharing two topics does not list an article twice.
     assert related == [newer, both, older]
 
 
 def test_related_articles_never_include_the_article_itself(make_article: MakeArticle) -> None:
     reading = make_article("Alone in its topic", topics=("Culture",))
-    assert selectors.related_articles(reading, limit=5) == []
+    assert related_articles(reading, limit=5) == []
 
 
 def test_related_articles_respect_the_limit(make_article: MakeArticle) -> None:
@@ -68,11 +69,11 @@ def test_related_articles_respect_the_limit(make_article: MakeArticle) -> None:
     others = [
         make_article(f"Sport {n}", topics=("Sport",), age=timedelta(hours=n)) for n in (2, 3, 4)
     ]
-    assert selectors.related_articles(reading, limit=2) == others[:2]
+    assert related_articles(reading, limit=2) == others[:2]
 
 
 def test_related_articles_of_an_unsaved_article_is_empty(home: HomePage) -> None:
-    assert selectors.related_articles(ArticlePage(title="Not saved"), limit=5) == []
+    assert related_articles(ArticlePage(title="Not saved"), limit=5) == []
 
 
 def test_related_articles_leave_out_unpublished_ones(make_article: MakeArticle) -> None:
@@ -80,7 +81,7 @@ def test_related_articles_leave_out_unpublished_ones(make_article: MakeArticle) 
     make_article("Draft on health", topics=("Health",), publish=False)
     make_article("Scheduled on health", topics=("Health",), age=-timedelta(hours=5))
     shown = make_article("Published on health", topics=("Health",), age=timedelta(hours=3))
-    assert selectors.related_articles(reading, limit=5) == [shown]
+    assert related_articles(reading, limit=5) == [shown]
 
 
 def test_topics_in_use_lists_only_topics_of_published_articles(make_article: MakeArticle) -> None:

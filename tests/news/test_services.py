@@ -9,7 +9,6 @@ import pytest
 from django.utils import timezone
 from wagtail.models import Page, Site
 
-from newsdesk.core.demo_images import topic_picture_ensure
 from newsdesk.news.models import RESERVED_SLUGS, ArticlePage, HomePage, Topic
 from newsdesk.news.services import (
     ArticleInput,
@@ -18,6 +17,7 @@ from newsdesk.news.services import (
     home_page_ensure,
     topic_get_or_create,
 )
+from newsdesk.ops.demo_images import topic_picture_ensure
 
 
 @pytest.fixture

@@ -102,7 +102,7 @@ def test_only_one_worker_publishes_at_a_time(site_home: Any, make_article: Any) 
 def test_the_worker_prunes_old_task_results(
     database_tasks: None, site_home: Any, client: Client, mailbox: Mailbox
 ) -> None:
-    from newsdesk.core.management.commands.worker import Command
+    from newsdesk.ops.management.commands.worker import Command
 
     signup(client, "reader@example.org")
     call_command("worker", "--once")

@@ -14,8 +14,8 @@ from django.test.utils import CaptureQueriesContext
 
 from newsdesk.news import versioning
 from newsdesk.news.models import ArticlePage
-from newsdesk.news.selectors import related_articles
 from newsdesk.related.models import RelatedLink
+from newsdesk.related.selectors import related_articles
 from newsdesk.related.services import related_rebuild
 from tests.helpers import bulk_publish_articles
 from tests.related.conftest import Newsroom, stored_list

@@ -9,8 +9,8 @@ import pytest
 from django.test import override_settings
 
 from newsdesk.news.models import ArticlePage
-from newsdesk.news.selectors import related_articles
 from newsdesk.related.models import ArticleSignature, RelatedExclusion, RelatedLink, RelatedPin
+from newsdesk.related.selectors import related_articles
 from newsdesk.related.services import related_rebuild, related_refresh
 from tests.related.conftest import Newsroom, stored_list
 from tests.related.stories import NEW_FLOOD, STORIES, SUBJECT

@@ -227,7 +227,6 @@ class ArticlePage(Page):
         furniture = article_furniture(self, use_cache=not getattr(request, "is_preview", False))
         context["topics"] = furniture.topics
         context["authors"] = furniture.authors
-        context["related"] = furniture.related
         return context
 
 

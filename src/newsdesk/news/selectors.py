@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.paginator import Page as PaginatorPage
 from django.core.paginator import Paginator
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from newsdesk.news.models import ArticlePage, Author, Topic
 from newsdesk.news.queries import ArticleQuerySet
@@ -100,53 +100,23 @@ def article_authors(article: ArticlePage) -> list[Author]:
 class ArticleFurniture:
     topics: list[Topic]
     authors: list[Author]
-    related: list[ArticlePage]
 
 
 def article_furniture(article: ArticlePage, *, use_cache: bool = True) -> ArticleFurniture:
     """What an article page shows around the body, cached per article and publication version
-    (an edit, a publish anywhere and a related-stories refresh all change the version)."""
+    (an edit and a publish anywhere change the version). Related Stories are the related
+    app's, through its template tag (``related_tags``)."""
 
     def compute() -> ArticleFurniture:
         return ArticleFurniture(
             topics=article_topics(article),
             authors=article_authors(article),
-            related=related_articles(article, limit=settings.NEWSDESK_RELATED_COUNT),
         )
 
     if not use_cache:
         return compute()
     edited = article.last_published_at.timestamp() if article.last_published_at else 0
     return cached(f"article:{article.pk}:{edited}", compute)
-
-
-def related_articles(article: ArticlePage, limit: int) -> list[ArticlePage]:
-    """Stories a reader of ``article`` should read next, in one query whatever the case.
-
-    The related-stories engine's stored list, in rank order (editors' pins first). Until the
-    engine has a list for the article, the newest published articles sharing a topic with it.
-    Both are one SQL statement, so the page costs the same with and without a stored list.
-    """
-    if not article.pk:
-        return []
-    from newsdesk.related.models import RelatedLink
-
-    links = RelatedLink.objects.filter(source_id=article.pk)
-    topic_link = ArticlePage.topics.through
-    shares_topic = Exists(
-        topic_link.objects.filter(
-            articlepage_id=OuterRef("pk"),
-            topic_id__in=topic_link.objects.filter(articlepage_id=article.pk).values("topic_id"),
-        )
-    )
-    queryset = (
-        ArticlePage.objects.published()
-        .annotate(rank=Subquery(links.filter(target_id=OuterRef("pk")).values("rank")[:1]))
-        .filter(Q(rank__isnull=False) | (~Exists(links) & shares_topic))
-        .exclude(pk=article.pk)
-        .order_by(F("rank").asc(nulls_last=True), "-first_published_at", "-pk")
-    )
-    return list(queryset.only("title", "slug", "url_path", "dek", "first_published_at")[:limit])
 
 
 def topics_in_use() -> list[Topic]:

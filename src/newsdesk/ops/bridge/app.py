@@ -7,14 +7,14 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from newsdesk.core.bridge.body import (
+from newsdesk.ops.bridge.body import (
     BodyLimits,
     Receive,
     Refusal,
     WaitingBodies,
     body_receive,
 )
-from newsdesk.core.bridge.relay import (
+from newsdesk.ops.bridge.relay import (
     FromFile,
     Headers,
     Relay,

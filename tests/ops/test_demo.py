@@ -1,4 +1,4 @@
-"""The demo publication: sample articles and an admin login (newsdesk.core.demo)."""
+"""The demo publication: sample articles and an admin login (newsdesk.ops.demo)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from django.http import HttpRequest
 from django.test import Client
 from django.test.utils import override_settings
 
-from newsdesk.core.demo import ADMIN_USERNAME, demo_admin_ensure, demo_content_load
 from newsdesk.news.models import ArticlePage, Author, Topic
+from newsdesk.ops.demo import ADMIN_USERNAME, demo_admin_ensure, demo_content_load
 from tests.helpers import parse_html
 
 
@@ -84,9 +84,9 @@ def test_the_demo_edition_goes_out_minutes_after_the_start(db: None, settings: o
     import time_machine
     from django.utils import timezone
 
-    from newsdesk.core.demo import demo_digest_ensure, demo_digest_time
     from newsdesk.newsletter.digests.schedule import digests_freeze_due
     from newsdesk.newsletter.digests.services import send_time
+    from newsdesk.ops.demo import demo_digest_ensure, demo_digest_time
 
     demo_content_load()
     afternoon = timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time(15, 0)))

@@ -15,13 +15,13 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from newsdesk.core.demo_images import topic_picture_ensure
 from newsdesk.importers.jsonl import parse_record
 from newsdesk.news.indexing import indexing_deferred
 from newsdesk.news.models import ArticlePage, Topic
 from newsdesk.news.services import article_save, home_page_ensure
 from newsdesk.newsletter.digests.services import digest_ensure, send_time
 from newsdesk.newsletter.models import Digest, DigestPick
+from newsdesk.ops.demo_images import topic_picture_ensure
 from newsdesk.related.triggers import refresh_deferred
 
 DEMO_SOURCE = "demo"

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from newsdesk.core.bridge.app import THREADS_VARIABLE, Bridge
-from newsdesk.core.bridge.body import BodyLimits
 from newsdesk.env import env_int
+from newsdesk.ops.bridge.app import THREADS_VARIABLE, Bridge
+from newsdesk.ops.bridge.body import BodyLimits
 from newsdesk.wsgi import application as wsgi_application
 
 application = Bridge(

@@ -30,7 +30,7 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 from wsgiref.util import FileWrapper
 
-from newsdesk.core.bridge.body import Body, Message, Receive
+from newsdesk.ops.bridge.body import Body, Message, Receive
 
 Send = Callable[[Message], Awaitable[None]]
 

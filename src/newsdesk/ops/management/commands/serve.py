@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from newsdesk.core.server import exec_server, static_files_ensure, worker_start_beside
+from newsdesk.ops.server import exec_server, static_files_ensure, worker_start_beside
 
 
 class Command(BaseCommand):

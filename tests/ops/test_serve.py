@@ -1,4 +1,4 @@
-"""`newsdesk serve` against slow and oversized request bodies, as a real server (core/bridge).
+"""`newsdesk serve` against slow and oversized request bodies, as a real server (ops/bridge).
 
 The attack of issue 15: clients that send a POST's headers with a large Content-Length and then
 trickle the body, or stop, held every thread of the old WSGI server, and a reader's GET beside
@@ -28,7 +28,7 @@ from urllib.parse import urlencode
 import pytest
 from PIL import Image
 
-from tests.core.serve_process import RawExchange, ServeProcess, raw_exchange, serve_running
+from tests.ops.serve_process import RawExchange, ServeProcess, raw_exchange, serve_running
 from tests.process_database import NEWSDESK, ProcessDatabase, process_database
 
 THREADS = 2

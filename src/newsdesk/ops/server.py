@@ -1,5 +1,5 @@
 """Preparing and starting the production web server: granian running newsdesk's WSGI app through
-the bridge in ``core/bridge`` (bounded request bodies), static files by whitenoise."""
+the bridge in ``ops/bridge`` (bounded request bodies), static files by whitenoise."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 import newsdesk
-from newsdesk.core.bridge.app import THREADS_VARIABLE
+from newsdesk.ops.bridge.app import THREADS_VARIABLE
 
 
 def static_files_ensure() -> None:
@@ -48,7 +48,7 @@ def granian_argv(*, host: str, port: int, workers: int) -> list[str]:
         str(workers),
         "--respawn-failed-workers",
         "--no-ws",
-        "newsdesk.core.bridge.asgi:application",
+        "newsdesk.ops.bridge.asgi:application",
     ]
 
 

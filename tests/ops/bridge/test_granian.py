@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.core.bridge.served import CHUNK, CHUNKS
-from tests.core.serve_process import free_port, raw_exchange
+from tests.ops.bridge.served import CHUNK, CHUNKS
+from tests.ops.serve_process import free_port, raw_exchange
 
 ROOT = Path(__file__).resolve().parents[3]
 GRANIAN = Path(sys.executable).with_name("granian")
@@ -28,7 +28,7 @@ def port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     paths = [str(ROOT), *os.environ.get("PYTHONPATH", "").split(os.pathsep)]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(path for path in paths if path)}
     argv = [str(GRANIAN), "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port)]
-    argv += ["--no-ws", "tests.core.bridge.served:application"]
+    argv += ["--no-ws", "tests.ops.bridge.served:application"]
     with log.open("wb") as log_file:
         process = subprocess.Popen(
             argv, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
@@ -89,5 +89,5 @@ def test_a_client_that_leaves_mid_stream_stops_the_stream(port: int) -> None:
     assert status == 200 and seconds < 0.9  # well before the 1 s limit: nothing held it
     answer = raw_exchange(port, b"GET /produced HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     produced = int(answer.data.split(b"\r\n\r\n", 1)[1])
-    # The disconnect was noticed and the rest of the 6 MB was never made.
+    # The disconnect was noticed and the rest of the 16 MB was never made.
     assert produced < CHUNKS

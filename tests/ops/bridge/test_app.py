@@ -6,9 +6,9 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from newsdesk.core.bridge.app import Bridge
-from newsdesk.core.bridge.body import BodyLimits
-from tests.core.bridge.asgi_script import Message, Sent, body_message, http_scope, scripted
+from newsdesk.ops.bridge.app import Bridge
+from newsdesk.ops.bridge.body import BodyLimits
+from tests.ops.bridge.asgi_script import Message, Sent, body_message, http_scope, scripted
 
 LIMITS = BodyLimits(max_bytes=10_000, pause_seconds=0.3, min_rate=1000, waiting_max=2)
 StartResponse = Callable[..., Any]

@@ -7,14 +7,14 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from newsdesk.core.demo import (
+from newsdesk.mail.outbox import OUTBOX_BACKEND
+from newsdesk.ops.demo import (
     demo_admin_ensure,
     demo_content_load,
     demo_digest_ensure,
     demo_digest_time,
 )
-from newsdesk.core.server import exec_server, static_files_ensure, worker_start_beside
-from newsdesk.mail.outbox import OUTBOX_BACKEND
+from newsdesk.ops.server import exec_server, static_files_ensure, worker_start_beside
 
 
 class Command(BaseCommand):

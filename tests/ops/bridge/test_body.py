@@ -1,4 +1,4 @@
-"""Receiving request bodies on the event loop: size, time and count limits (core/bridge/body.py)."""
+"""Receiving request bodies on the event loop: size, time and count limits (ops/bridge/body.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from newsdesk.core.bridge.body import (
+from newsdesk.ops.bridge.body import (
     SPOOL_BYTES,
     Body,
     BodyLimits,
@@ -20,7 +20,7 @@ from newsdesk.core.bridge.body import (
     WaitingBodies,
     body_receive,
 )
-from tests.core.bridge.asgi_script import Message, Receive, body_message, scripted
+from tests.ops.bridge.asgi_script import Message, Receive, body_message, scripted
 
 T = TypeVar("T")
 

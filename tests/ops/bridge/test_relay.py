@@ -11,10 +11,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from newsdesk.core.bridge.app import Bridge
-from newsdesk.core.bridge.body import Body, BodyLimits
-from newsdesk.core.bridge.relay import COLLECT_BYTES, wsgi_environ
-from tests.core.bridge.asgi_script import Sent, body_message, http_scope, scripted
+from newsdesk.ops.bridge.app import Bridge
+from newsdesk.ops.bridge.body import Body, BodyLimits
+from newsdesk.ops.bridge.relay import COLLECT_BYTES, wsgi_environ
+from tests.ops.bridge.asgi_script import Sent, body_message, http_scope, scripted
 
 LIMITS = BodyLimits(max_bytes=1_000_000, pause_seconds=0.5, min_rate=1000, waiting_max=8)
 StartResponse = Callable[..., Any]
