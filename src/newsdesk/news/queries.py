@@ -1,6 +1,6 @@
 """The one definition of "published" (docs/architecture.md, "One definition of published").
 
-Every reader-facing list (home, topics, authors, feeds, sitemaps, related stories, the API and the
+Every reader-facing list (home, topics, authors, search, feeds, sitemaps, related stories and the
 digest) starts from ``ArticlePage.objects.published()``; nothing else filters on status or dates.
 """
 

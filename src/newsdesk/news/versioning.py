@@ -2,9 +2,10 @@
 
 The home page's article count, the topic navigation, Recent Articles and the list of restricted
 subtrees are the same for every reader until something is published, unpublished, moved, deleted
-or restricted. They are cached in this process's memory under the current publication version.
-Each process re-reads the version at most every ``check_seconds()``, so a change made by another
-process shows within that time; the process that made it sees it at once.
+or restricted. They are kept in Django's cache (this process's memory, or Redis when configured)
+under keys that carry the current publication version. Each thread re-reads the version at most
+every ``check_seconds()`` (it is kept per thread, so no lock is needed), so a change made by
+another thread or process shows within that time; the thread that made it sees it at once.
 """
 
 from __future__ import annotations
