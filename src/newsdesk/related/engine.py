@@ -94,6 +94,33 @@ def rank_many(
             yield Ranked(doc_id, scored.entries(picked), scored.entries(range(nearest)))
 
 
+def pair_scores(
+    index: SimilarityIndex, pairs: list[tuple[int, int]], settings: RankingSettings
+) -> list[float]:
+    """The ranking's score (blended similarity times the time factor, rounded as stored) of
+    each (article, story) pair of indexed documents, in the index as it is now.
+
+    Scores stored with a list were computed by the index of their day: after a refit (new IDF,
+    new latent basis) they are on another scale, and comparing a new story's score with them
+    would keep a list's old entries in place of a better newcomer.
+    """
+    if not pairs:
+        return []
+    sources = np.array([index.position[a] for a, _ in pairs])
+    targets = np.array([index.position[b] for _, b in pairs])
+    exact = np.asarray(
+        index.tfidf_rows(sources).multiply(index.tfidf_rows(targets)).sum(axis=1)
+    ).ravel()
+    latent = index.latent_rows(sources)
+    if latent.shape[1]:
+        semantic = np.clip(np.einsum("ij,ij->i", latent, index.latent_rows(targets)), 0.0, None)
+        blended = TFIDF_SHARE * exact + (1.0 - TFIDF_SHARE) * semantic
+    else:
+        blended = exact
+    scores = blended * time_factor(index.days[targets] - index.days[sources], settings)
+    return [round(float(score), 4) for score in scores]
+
+
 def _largest(scores: np.ndarray, take: int) -> np.ndarray:
     """Positions of the ``take`` largest scores, in no particular order.
 

@@ -71,3 +71,20 @@ class RelatedExclusion(Orderable):
     story = models.ForeignKey("news.ArticlePage", on_delete=models.CASCADE, related_name="+")
 
     panels = [FieldPanel("story")]
+
+
+class RankingState(models.Model):
+    """One row: how large the archive was when every list was last ranked in full.
+
+    Lists ranked one publish at a time use the IDF and latent basis fitted on the archive of
+    their day. Once the archive has grown enough since the last full ranking, the worker ranks
+    every list again with a model fitted on the whole archive (``services.related_rerank``).
+    """
+
+    archive_size = models.PositiveIntegerField(default=0)
+    ranked_at = models.DateTimeField(null=True, blank=True)
+    # Set when a full ranking is queued, so the publishes before it runs do not queue more.
+    queued_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"lists ranked in full at {self.archive_size} articles"

@@ -34,6 +34,9 @@ from newsdesk.related.models import ArticleSignature
 # that committed a row with an earlier timestamp after we looked, are both covered.
 SYNC_OVERLAP = timedelta(seconds=30)
 REBUILD_SHARE = 0.2
+# Below this many added rows the index is not rebuilt, however small it is: a handful of
+# stories gives the latent view too little to refit on (services.RERANK_MIN follows it).
+REBUILD_MIN = 10
 STREAM_CHUNK = 2000
 # How long a row applied from inside a transaction is checked again at each sync.
 UNCONFIRMED_FOR = timedelta(minutes=10)
@@ -140,7 +143,7 @@ def _synced_index(*, rebuild: bool = False) -> SimilarityIndex:
                 _index.remove(row.article_id)
         _synced_at = started
         _forget_older_than(started - SYNC_OVERLAP)
-        if len(_index.extra_rows) > max(10, REBUILD_SHARE * _index.base_size):
+        if len(_index.extra_rows) > max(REBUILD_MIN, REBUILD_SHARE * _index.base_size):
             _index = None
             _index = _load_all(started)
         return _index

@@ -8,6 +8,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, ProcessPoolExecutor
+from datetime import timedelta
 from itertools import islice
 
 import numpy as np
@@ -20,17 +21,34 @@ from newsdesk.news.models import ArticlePage
 from newsdesk.news.rendering import plain_text
 from newsdesk.news.versioning import publication_changed
 from newsdesk.related import registry
-from newsdesk.related.engine import NEAR_DUPLICATE, RankingSettings, rank_many
+from newsdesk.related.engine import NEAR_DUPLICATE, RankingSettings, pair_scores, rank_many
 from newsdesk.related.index import SimilarityIndex, widen
-from newsdesk.related.models import ArticleSignature, RelatedExclusion, RelatedLink, RelatedPin
+from newsdesk.related.models import (
+    ArticleSignature,
+    RankingState,
+    RelatedExclusion,
+    RelatedLink,
+    RelatedPin,
+)
 from newsdesk.related.text import signature
 
 # When an article changes, the lists it might enter are those of its closest neighbours.
 NEIGHBOURS_TO_CHECK = 50
-# A batch of changes larger than this (and than this share of the archive) triggers a rebuild.
-BATCH_REBUILD_MIN = 50
+# A batch of changes larger than this share of the archive (as indexed before it) is a rebuild:
+# it costs at most ten times the batch's own text analysis and ranking, and leaves lists exactly
+# as a rebuild's. (Fix: with a floor of 50, the demo's 32 articles, loaded into an empty site,
+# were refreshed one by one and kept lists ranked against the first few.)
 BATCH_REBUILD_SHARE = 0.1
 PARALLEL_FROM = 2000
+# Every list is ranked again, with a model fitted on the whole archive, once the archive has
+# grown by this share (and by more than RERANK_MIN articles) since they all last were: lists
+# ranked one publish at a time saw only the archive of their day and its model (RankingState).
+# The same thresholds as the index's own refit: a refit after fewer stories helped nothing (a
+# subject new since it is folded into a latent view that does not know its words).
+RERANK_SHARE = registry.REBUILD_SHARE
+RERANK_MIN = registry.REBUILD_MIN
+# A full ranking queued this long ago and still not done was lost (a worker killed): queue anew.
+RERANK_QUEUED_FOR = timedelta(hours=1)
 
 
 def ranking_settings() -> RankingSettings:
@@ -216,6 +234,27 @@ def _stored_lists(ids: list[int]) -> dict[int, list[tuple[int, float, bool]]]:
     return current
 
 
+def _rescored(
+    index: SimilarityIndex,
+    lists: dict[int, list[tuple[int, float, bool]]],
+    config: RankingSettings,
+) -> dict[int, list[tuple[int, float, bool]]]:
+    """The stored lists with each ranked entry's score as the index gives it now (in one
+    product): a list ranked before the index was last refitted holds scores on
+    another scale than the newcomer's. Pins, and entries no longer indexed, keep theirs."""
+    pairs = [
+        (source, target)
+        for source, links in lists.items()
+        for target, _, pinned in links
+        if not pinned and source in index.position and target in index.position
+    ]
+    now = dict(zip(pairs, pair_scores(index, pairs, config), strict=True))
+    return {
+        source: [(t, now.get((source, t), score), pinned) for t, score, pinned in links]
+        for source, links in lists.items()
+    }
+
+
 def _enter_lists(
     index: SimilarityIndex,
     article_id: int,
@@ -229,8 +268,9 @@ def _enter_lists(
     article in and dropping its weakest entry, without ranking that neighbour again. Returns
     the new rows, the lists they replace, and neighbours with no stored list yet (to rank).
     """
-    limit = ranking_settings().limit
-    current = _stored_lists([neighbour for neighbour, _ in neighbours])
+    config = ranking_settings()
+    limit = config.limit
+    current = _rescored(index, _stored_lists([neighbour for neighbour, _ in neighbours]), config)
     # TF-IDF cosines between the article and every story now in those lists, in one product:
     # a story that is the article told again keeps its place and the article stays out.
     entries = sorted({target for links in current.values() for target, _, _ in links})
@@ -298,7 +338,47 @@ def related_refresh(*, article_id: int, also: Iterable[int] = ()) -> int:
         signature_deactivate(article_id=article_id)
     with registry.index_in_use() as index:
         stored = _refresh_with(index, article_id, article is not None, also)
+        indexed = len(index)
+    _rerank_queue_if_grown(indexed)
     return stored
+
+
+def _ranking_state() -> RankingState:
+    state, _ = RankingState.objects.get_or_create(pk=1)
+    return state
+
+
+def _rerank_queue_if_grown(indexed: int) -> None:
+    """Queue a full ranking of every list (in the worker) once the archive has outgrown the one
+    they were last all ranked against. One small query per publish; the ranking itself costs
+    about what a rebuild's ranking does, once per fifth of growth: over an archive's life, a
+    few list rankings per publish."""
+    state = _ranking_state()
+    grown = indexed - state.archive_size
+    if grown <= max(RERANK_MIN, RERANK_SHARE * state.archive_size):
+        return
+    now = timezone.now()
+    if state.queued_at is not None and state.queued_at > now - RERANK_QUEUED_FOR:
+        return
+    RankingState.objects.filter(pk=state.pk).update(queued_at=now)
+    from newsdesk.related.tasks import rerank_related
+
+    transaction.on_commit(lambda: rerank_related.enqueue())
+
+
+def _ranking_recorded(size: int) -> None:
+    RankingState.objects.update_or_create(
+        pk=1, defaults={"archive_size": size, "ranked_at": timezone.now(), "queued_at": None}
+    )
+
+
+def related_rerank(*, progress: Callable[[int, int], None] | None = None, batch: int = 500) -> int:
+    """Rank every list again against a freshly fitted index (the signatures are kept: they do
+    not depend on the rest of the archive). Returns the number of lists."""
+    with registry.index_in_use(rebuild=True) as index:
+        ids = sorted(int(i) for i in index.ids[index.active])
+        done = _lists_rank_all(ids, progress=progress, batch=batch)
+    return done
 
 
 def _refresh_with(
@@ -334,7 +414,7 @@ def related_refresh_many(*, article_ids: Iterable[int]) -> int:
     a large share of the archive (cheaper than thousands of single refreshes)."""
     ids = sorted(set(article_ids))
     indexed = ArticleSignature.objects.filter(active=True).count()
-    if len(ids) > max(BATCH_REBUILD_MIN, BATCH_REBUILD_SHARE * indexed):
+    if len(ids) > BATCH_REBUILD_SHARE * indexed:
         return related_rebuild()
     return sum(related_refresh(article_id=article_id) for article_id in ids)
 
@@ -358,7 +438,6 @@ def related_rebuild(*, progress: Callable[[int, int], None] | None = None, batch
     """
     published = ArticlePage.objects.published().order_by("pk")
     total = published.count()
-    done = 0
     ids: list[int] = []
     articles = published.prefetch_related("topics", "authors").iterator(chunk_size=batch)
     workers = rebuild_workers(total)
@@ -369,19 +448,36 @@ def related_rebuild(*, progress: Callable[[int, int], None] | None = None, batch
                 signature_rows = list(pool.map(_signature_row, article_fields, chunksize=50))
                 _signatures_save(signature_rows)
                 ids.extend(row[0] for row in signature_rows)
+    with registry.index_in_use(rebuild=True):
+        done = _lists_rank_all(ids, progress=progress, batch=batch, total=total)
+    RelatedLink.objects.exclude(
+        source_id__in=ArticleSignature.objects.filter(active=True).values("article_id")
+    ).delete()
+    return done
+
+
+def _lists_rank_all(
+    ids: list[int],
+    *,
+    progress: Callable[[int, int], None] | None,
+    batch: int,
+    total: int | None = None,
+) -> int:
+    """Rank and store the lists of ``ids`` against the index the caller just built and holds
+    (inside its ``index_in_use`` block), a chunk at a time; records the archive's size as the
+    one every list was last ranked against."""
+    done = 0
     chunks = [ids[start : start + batch] for start in range(0, len(ids), batch)]
-    # Built before the pool forks, so every worker ranks against this same index; held for the
-    # whole ranking, so no other thread of this process changes it meanwhile.
-    with registry.index_in_use(rebuild=True), _pool(workers) as pool:
+    # The index is built before the pool forks, so every worker ranks against this same index;
+    # it is held for the whole ranking, so no other thread of this process changes it meanwhile.
+    with _pool(rebuild_workers(len(ids))) as pool:
         tasks = [(chunk, *_editor_choices(chunk)) for chunk in chunks]
         for chunk, rows in zip(chunks, pool.map(_rank_chunk, tasks), strict=True):
             _rows_save(chunk, rows)
             done += len(chunk)
             if progress:
-                progress(done, total)
-    RelatedLink.objects.exclude(
-        source_id__in=ArticleSignature.objects.filter(active=True).values("article_id")
-    ).delete()
+                progress(done, total if total is not None else len(ids))
+    _ranking_recorded(len(ids))
     return done
 
 
