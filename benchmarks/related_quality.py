@@ -122,8 +122,8 @@ def _publish_one_by_one() -> float:
     (a rebuild): it is dropped, since the point is the lists publishing builds."""
     from django_tasks_db.models import DBTaskResult
 
-    from newsdesk.core.management.commands.worker import Command as Worker
     from newsdesk.news.models import ArticlePage
+    from newsdesk.ops.management.commands.worker import Command as Worker
     from newsdesk.related.services import related_refresh
 
     DBTaskResult.objects.all().delete()
