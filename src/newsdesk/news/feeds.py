@@ -131,7 +131,7 @@ class SiteRssFeed(Feed):
         return item.article.first_published_at
 
     def item_updateddate(self, item: FeedItem) -> datetime | None:
-        return item.article.last_published_at or item.article.first_published_at
+        return item.article.last_changed_at
 
     def item_author_name(self, item: FeedItem) -> str | None:
         names = [author.name for author in item.article.authors.all()]
