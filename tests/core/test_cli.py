@@ -73,3 +73,49 @@ def test_background_work_defaults_to_the_worker(tmp_path: Path) -> None:
     assert "django_tasks_db.DatabaseBackend" in result.stdout
     help_text = _newsdesk(tmp_path, "serve", "--help").stdout
     assert "--no-worker" in help_text and "beside" in help_text
+
+
+# --- What `newsdesk help` offers ---------------------------------------------------------------
+
+
+def test_help_offers_no_command_without_a_purpose(tmp_path: Path) -> None:
+    from django.core.management import get_commands, load_command_class
+
+    from newsdesk.cli import NOT_OFFERED
+
+    result = _newsdesk(tmp_path, "help", "--commands")
+    assert result.returncode == 0, result.stderr
+    offered = set(result.stdout.split())
+    assert "api_tokens" not in offered
+    assert not offered & NOT_OFFERED.keys()
+    # Everything else installed is offered, and loads.
+    installed = get_commands()
+    assert offered == installed.keys() - NOT_OFFERED.keys()
+    for name in sorted(offered):
+        assert load_command_class(installed[name], name), name
+    # The full help text lists the same commands under their apps' headings.
+    listed = _newsdesk(tmp_path, "help").stdout
+    assert "api_tokens" not in listed and "    migrate\n" in listed
+
+
+def test_every_command_not_offered_exists_and_is_refused_with_the_reason(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from django.core.management import get_commands
+
+    from newsdesk.cli import NOT_OFFERED, main
+
+    for name, reason in NOT_OFFERED.items():
+        # An entry for a command no installed app has any more is to be removed.
+        assert name in get_commands(), name
+        for argv in ([name], ["help", name]):
+            with pytest.raises(SystemExit) as stopped:
+                main(argv)
+            assert stopped.value.code == 1
+            assert f"`{name}` is not offered: {reason}" in capsys.readouterr().err
+
+
+def test_api_tokens_is_refused_by_the_installed_command(tmp_path: Path) -> None:
+    result = _newsdesk(tmp_path, "api_tokens", "list")
+    assert result.returncode == 1
+    assert "newsdesk serves no Wagtail API" in result.stderr

@@ -12,10 +12,12 @@ from xml.etree.ElementTree import Element  # for types; parsing goes through def
 import pytest
 from defusedxml.ElementTree import fromstring
 from django.test import Client
+from django.utils import timezone
 
 from newsdesk.news.models import ArticlePage
 from newsdesk.news.services import home_page_ensure
 from tests.helpers import article_create, rolled_back
+from tests.news.conftest import Clock
 
 pytestmark = pytest.mark.django_db
 
@@ -67,15 +69,43 @@ def test_sitemap_lists_home_and_published_articles(client: Client, archive: Arch
     assert len(locs) == len(expected)
 
 
-def test_sitemap_gives_articles_a_last_modified_date(client: Client, archive: Archive) -> None:
-    root = _xml(client, "/sitemap.xml")
-    lastmods = {
-        url.findtext("sm:loc", namespaces=NS): url.findtext("sm:lastmod", namespaces=NS)
-        for url in root.findall("sm:url", NS)
+def _lastmods(client: Client) -> dict[str, str]:
+    return {
+        url.findtext("sm:loc", namespaces=NS) or "": url.findtext("sm:lastmod", namespaces=NS) or ""
+        for url in _xml(client, "/sitemap.xml").findall("sm:url", NS)
     }
-    modified = archive.last_week.last_published_at
-    assert modified is not None
-    assert lastmods[f"http://testserver/{archive.last_week.slug}/"] == modified.date().isoformat()
+
+
+def test_an_imported_article_was_last_modified_on_its_own_date(
+    client: Client, archive: Archive
+) -> None:
+    # Imported today, dated a week ago: the import is not a change (it was the import's day).
+    published = archive.last_week.first_published_at
+    assert published is not None and published.date() < timezone.now().date()
+    lastmod = _lastmods(client)[f"http://testserver/{archive.last_week.slug}/"]
+    assert lastmod == published.date().isoformat()
+
+
+def test_an_edit_published_later_is_the_last_modification(
+    client: Client, archive: Archive, clock: Clock
+) -> None:
+    clock.advance(timedelta(days=2))
+    article = ArticlePage.objects.get(pk=archive.last_week.pk)
+    article.dek = "Corrected: the regatta was on Saturday."
+    article.save_revision().publish()
+
+    lastmod = _lastmods(client)[f"http://testserver/{article.slug}/"]
+    assert lastmod == clock.now().date().isoformat()
+    article.refresh_from_db()
+    assert article.last_changed_at == article.last_published_at == clock.now()
+
+
+def test_a_scheduled_article_is_not_modified_before_its_date() -> None:
+    # Made live (by publish_scheduled) a moment before its date: the date shown is the later.
+    dated = timezone.now()
+    article = ArticlePage(first_published_at=dated, last_published_at=dated - timedelta(minutes=1))
+    assert article.last_changed_at == dated
+    assert ArticlePage().last_changed_at is None
 
 
 def test_news_sitemap_lists_only_the_last_two_days(client: Client, archive: Archive) -> None:

@@ -7,22 +7,31 @@ content is the article body as sanitised HTML with absolute links.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import wraps
 from typing import Any
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponseBase
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, SyndicationFeed
+from django.utils.http import parse_http_date_safe
 from django.utils.xmlutils import SimplerXMLGenerator
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import condition, require_safe
 
 from newsdesk.news.feed_markup import bodies_as_html, rss_title, text_as_html
 from newsdesk.news.models import ArticlePage, Topic
 from newsdesk.news.rendering import excerpt
-from newsdesk.news.selectors import public_topic, published_articles
+from newsdesk.news.selectors import (
+    FeedValidators,
+    feed_validators,
+    public_topic,
+    published_articles,
+)
 from newsdesk.news.seo import absolute
 
 FEED_SIZE = 30
@@ -59,7 +68,46 @@ class AtomWithContent(Atom1Feed):
         handler.addQuickElement("content", item["content_html"], {"type": "html"})
 
 
+def _validators(request: HttpRequest, slug: str | None = None) -> FeedValidators | None:
+    """Worked out once per request (Django asks for the ETag and Last-Modified separately)."""
+    if not hasattr(request, "_feed_validators"):
+        topic = public_topic(slug) if slug else None
+        # An unknown topic has no validators: the feed view answers 404 itself.
+        found = None if slug and topic is None else feed_validators(topic, FEED_SIZE)
+        request._feed_validators = found  # type: ignore[attr-defined]
+    return request._feed_validators  # type: ignore[attr-defined, no-any-return]
+
+
+def _etag(request: HttpRequest, slug: str | None = None) -> str | None:
+    validators = _validators(request, slug)
+    return validators.etag if validators else None
+
+
+def _last_modified(request: HttpRequest, slug: str | None = None) -> datetime | None:
+    validators = _validators(request, slug)
+    return validators.last_modified if validators else None
+
+
+def _future_dates_ignored(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """Drop an If-Modified-Since later than now before Django compares it: such a date is not
+    one this server ever sent (RFC 9110 forbids a Last-Modified in the future), and a client
+    with a wrong clock must get the feed, not a 304 that hides every later article."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        since = parse_http_date_safe(request.META.get("HTTP_IF_MODIFIED_SINCE", ""))
+        if since is not None and since > timezone.now().timestamp():
+            del request.META["HTTP_IF_MODIFIED_SINCE"]
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 @method_decorator(require_safe, name="__call__")
+# Last-Modified and an ETag, and 304 Not Modified to a conditional GET that matches them: feed
+# readers poll every few minutes, and most polls find nothing new.
+@method_decorator(_future_dates_ignored, name="__call__")
+@method_decorator(condition(etag_func=_etag, last_modified_func=_last_modified), name="__call__")
 class SiteRssFeed(Feed):
     # Feed's own type, so the Atom subclass may set another generator.
     feed_type: type[SyndicationFeed] = RssWithContent
@@ -131,7 +179,7 @@ class SiteRssFeed(Feed):
         return item.article.first_published_at
 
     def item_updateddate(self, item: FeedItem) -> datetime | None:
-        return item.article.last_published_at or item.article.first_published_at
+        return item.article.last_changed_at
 
     def item_author_name(self, item: FeedItem) -> str | None:
         names = [author.name for author in item.article.authors.all()]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cached_property
 from http import HTTPMethod
 from typing import Any
@@ -190,13 +191,29 @@ class ArticlePage(Page):
     def rendered(self) -> BodyRendering:
         return render_body(self.body)
 
+    @property
+    def last_changed_at(self) -> datetime | None:
+        """When readers last saw this article change: the later of its publication date (the
+        date the page shows) and its last publication in Wagtail (an editor's update).
+
+        The one "modified" date of an article: the sitemap's ``lastmod``, JSON-LD's
+        ``dateModified``, ``article:modified_time`` and Atom's ``<updated>``. Wagtail's
+        ``last_published_at`` alone is not it: an article dated after it (a scheduled one, or
+        one whose date an import moved) would be "modified" before it was published.
+        """
+        dates = [when for when in (self.first_published_at, self.last_published_at) if when]
+        return max(dates) if dates else None
+
     def get_sitemap_urls(self, request: HttpRequest | None = None) -> list[dict[str, Any]]:
         # Wagtail's sitemap lists every live public page, so without this an article that is
         # live but dated in the future or past its expiry (not published()) would be announced
         # to crawlers.
         if not within_dates(self.first_published_at, self.expire_at):
             return []
-        return super().get_sitemap_urls(request)
+        # Wagtail's lastmod is last_published_at, else the latest revision's date; ours is the
+        # date readers are shown (see last_changed_at).
+        urls = super().get_sitemap_urls(request)
+        return [{**url, "lastmod": self.last_changed_at} for url in urls]
 
     def serve(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         # Wagtail serves every live page; a live article dated in the future is not published()

@@ -38,9 +38,7 @@ def news_article(
         "datePublished": article.first_published_at.isoformat()
         if article.first_published_at
         else None,
-        "dateModified": (article.last_published_at or article.first_published_at).isoformat()
-        if (article.last_published_at or article.first_published_at)
-        else None,
+        "dateModified": article.last_changed_at.isoformat() if article.last_changed_at else None,
         "author": [
             {"@type": "Person", "name": author.name, "url": absolute(f"/authors/{author.slug}/")}
             for author in authors

@@ -201,4 +201,11 @@ def article_save(
     revision = article.save_revision(clean=True)
     if publish:
         revision.publish()
+        if created and data.published_at is not None and data.published_at <= timezone.now():
+            # A new article with a date of its own is the one published on that date: the
+            # import changes nothing readers see, so it is not its last change (Wagtail would
+            # record the import's moment, and every sitemap lastmod would be the import day).
+            # A later re-import that changes it is a change, and keeps Wagtail's date.
+            ArticlePage.objects.filter(pk=article.pk).update(last_published_at=data.published_at)
+            article.last_published_at = data.published_at
     return article, "created" if created else "updated"

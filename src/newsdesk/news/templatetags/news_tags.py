@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django import template
 
 from newsdesk.news import selectors
+from newsdesk.news.dates import machine_datetime
 from newsdesk.news.rendering import excerpt as body_excerpt
 from newsdesk.news.seo import json_ld, news_article, organization
 
@@ -25,6 +27,12 @@ def topic_nav(context: dict[str, Any]) -> dict[str, Any]:
     """The topics in use; the one whose page this is marked as current."""
     current = context.get("topic")
     return {"topics": selectors.topics_in_use(), "current_slug": getattr(current, "slug", "")}
+
+
+@register.filter
+def html_datetime(value: datetime | None) -> str:
+    """For ``<time datetime>`` and meta dates: valid HTML, to the whole second (see ``dates``)."""
+    return machine_datetime(value)
 
 
 @register.filter
