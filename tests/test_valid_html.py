@@ -28,11 +28,15 @@ from PIL import Image as PillowImage
 from wagtail.images import get_image_model
 
 from newsdesk.news.models import ArticlePage, HomePage
-from newsdesk.newsletter.digests import digest_ensure, digest_freeze
-from newsdesk.newsletter.emails import already_subscribed_email, confirmation_email, welcome_email
+from newsdesk.newsletter.delivery.sender import digest_send
+from newsdesk.newsletter.digests.services import digest_ensure, digest_freeze
 from newsdesk.newsletter.models import Digest, Subscriber
-from newsdesk.newsletter.sender import digest_send
-from newsdesk.newsletter.tokens import token_make
+from newsdesk.newsletter.subscriptions.emails import (
+    already_subscribed_email,
+    confirmation_email,
+    welcome_email,
+)
+from newsdesk.newsletter.subscriptions.tokens import token_make
 from tests.helpers import bulk_publish_articles
 from tests.html_checker import (
     VNU_JAR_ENV,
