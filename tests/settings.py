@@ -24,6 +24,8 @@ NEWSDESK_VERSION_CHECK_SECONDS = 3600
 # Rate limits count in the database unless a test asks for Redis (the ``limiter`` and
 # ``redis_url`` fixtures in tests/newsletter/conftest.py), whatever the environment says.
 REDIS_URL = ""
+# Likewise the cache: each test process's own memory (tests/core/test_caches.py uses Redis).
+CACHES = cache_setting(redis_url="", max_entries=NEWSDESK_CACHE_ENTRIES)  # noqa: F405
 # Tasks run where they are queued, so a test sees their effect at once; tests of the worker
 # switch to the database backend themselves (tests/newsletter/test_worker_tasks.py).
 NEWSDESK_TASKS = "immediate"

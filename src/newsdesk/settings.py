@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from newsdesk.core.caches import DEFAULT_MAX_ENTRIES, cache_setting
 from newsdesk.core.static_headers import static_headers_add
 from newsdesk.env import (
     data_dir,
@@ -139,8 +140,14 @@ DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Caches ---------------------------------------------------------------------------------------
-# Wagtail keeps its site root paths here; a per-process memory cache is enough for one machine.
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The Site per host, the page fragments of each publication version and Wagtail's site root paths
+# (core/caches.py): in Redis when REDIS_URL is set (filled once for every process and machine),
+# else in each process's memory, holding at most NEWSDESK_CACHE_ENTRIES entries.
+REDIS_URL = env_redis_url("REDIS_URL")
+NEWSDESK_CACHE_ENTRIES = env_int(
+    "NEWSDESK_CACHE_ENTRIES", DEFAULT_MAX_ENTRIES, minimum=100, maximum=10_000_000
+)
+CACHES = cache_setting(redis_url=REDIS_URL, max_entries=NEWSDESK_CACHE_ENTRIES)
 
 # --- Internationalisation -----------------------------------------------------------------------
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en-gb") or "en-gb"
@@ -197,8 +204,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = _https
 # The header alone submits nothing; it allows an operator to apply for the browser preload list.
 SECURE_HSTS_PRELOAD = _https and env_bool("SECURE_HSTS_PRELOAD", True)
 # Rate limits are counted in Redis when REDIS_URL is set (shared by every process and machine,
-# and no write to the site's database per signup), else in the database.
-REDIS_URL = env_redis_url("REDIS_URL")
+# and no write to the site's database per signup), else in the database. (REDIS_URL is read
+# with the caches above.)
 _proxy_count = env_int("NEWSDESK_TRUSTED_PROXIES", 0, maximum=10)
 NEWSDESK_TRUSTED_PROXIES = _proxy_count
 # Where those proxies connect from: forwarded headers from any other peer are dropped

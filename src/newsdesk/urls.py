@@ -1,11 +1,11 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.decorators.http import require_safe
-from django.views.static import serve as serve_file
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
+
+from newsdesk.core.media import media_serve
 
 urlpatterns = [
     # Page and document passwords behind guess limits, ahead of Wagtail's views at these paths.
@@ -15,11 +15,9 @@ urlpatterns = [
     path("", include("newsdesk.news.urls")),
     path("", include("newsdesk.newsletter.urls")),
     path("webhooks/anymail/", include("newsdesk.newsletter.feedback.webhooks")),
-    # Uploaded images for a single-machine install; behind nginx, serve MEDIA_ROOT from there.
-    # Read-only like every public page: Django's serve() answers any method, TRACE included.
-    re_path(
-        r"^media/(?P<path>.*)$", require_safe(serve_file), {"document_root": settings.MEDIA_ROOT}
-    ),
+    # Uploaded images, with ranges and caching headers like static files (core/media.py);
+    # behind nginx, serve MEDIA_ROOT from there.
+    re_path(r"^media/(?P<path>.*)$", media_serve),
     # Wagtail's page tree (home and articles) last: it matches every other path.
     path("", include(wagtail_urls)),
 ]

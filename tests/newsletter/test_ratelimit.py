@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import copy
 import logging
+import sqlite3
 import threading
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
 import pytest
 import redis
-from django.db import connection, connections
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.utils import load_backend
 from django.test import RequestFactory
 from django.utils import timezone
 
@@ -104,20 +108,56 @@ def test_redis_counts_leave_the_database_alone_and_expire(redis_url: str, settin
     assert 0 < client.ttl(name) <= 3600 + 60
 
 
+def _wrapper(database: dict[str, Any]) -> Any:
+    """A new connection (not yet open) to ``database``."""
+    return load_backend(database["ENGINE"]).DatabaseWrapper(database, DEFAULT_DB_ALIAS)
+
+
+def _sqlite_file_settings(directory: Path) -> dict[str, Any]:
+    """The test database's settings with a file in place of pytest-django's in-memory database.
+
+    Threads sharing that in-memory database (a shared cache) fail at once with "table is
+    locked" when another holds a write, instead of waiting: SQLite's busy timeout does not
+    apply there. A file has the locking of a real install: IMMEDIATE transactions, WAL and the
+    busy timeout of settings.py, which is what this test means to prove works.
+    """
+    file_settings = copy.deepcopy(connections.settings[DEFAULT_DB_ALIAS])
+    file_settings["NAME"] = str(directory / "ratelimit.sqlite3")
+    maker = _wrapper(file_settings)
+    try:
+        with maker.schema_editor() as editor:
+            editor.create_model(RateLimitBucket)
+    finally:
+        maker.close()
+    return file_settings
+
+
+def _file_bucket_count(file_settings: dict[str, Any]) -> int:
+    with sqlite3.connect(file_settings["NAME"]) as reader:
+        ((total,),) = reader.execute(
+            f"SELECT SUM(count) FROM {RateLimitBucket._meta.db_table}"  # noqa: S608
+        ).fetchall()
+    return int(total)
+
+
 # Threads see only committed rows. serialized_rollback, like every transactional test here: a
 # plain flush re-creates content types, which the next serialized test would then meet twice.
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_concurrent_hits_are_all_counted(limiter: str) -> None:
-    """Hits racing from many threads: exactly ``limit`` of them get through."""
+def test_concurrent_hits_are_all_counted(limiter: str, tmp_path: Path) -> None:
+    """Hits racing from many threads: exactly ``limit`` of them get through, every hit counted."""
+    file_settings = None
     if limiter == "database" and connection.vendor == "sqlite":
-        # The SQLite test database lives in memory with a shared cache, where a busy table
-        # fails at once instead of waiting; the PostgreSQL run covers the database counter.
-        pytest.skip("needs a database file or PostgreSQL")
+        file_settings = _sqlite_file_settings(tmp_path)
     results: list[bool] = []
     lock = threading.Lock()
+    start = threading.Barrier(10)
 
     def hit_five_times() -> None:
+        if file_settings is not None:
+            # Only this thread's connection: the test's own stays on the test database.
+            connections[DEFAULT_DB_ALIAS] = _wrapper(file_settings)
         try:
+            start.wait(timeout=30)  # all ten start together, so the hits really race
             for _ in range(5):
                 allowed = ratelimit_hit(key="burst", limit=30, window=timedelta(hours=1))
                 with lock:
@@ -129,9 +169,14 @@ def test_concurrent_hits_are_all_counted(limiter: str) -> None:
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(timeout=120)  # a guard against a hang only; a run takes well under a second
+    assert not any(thread.is_alive() for thread in threads)
     assert len(results) == 50
     assert results.count(True) == 30
+    if file_settings is not None:
+        assert _file_bucket_count(file_settings) == 50
+    elif limiter == "database":
+        assert sum(RateLimitBucket.objects.values_list("count", flat=True)) == 50
 
 
 @pytest.mark.django_db
