@@ -589,12 +589,6 @@ def test_fifty_concurrent_readers_sign_up_and_confirm(
         expected = {"Confirm your subscription": 1}
         if address in log.confirmed:
             expected["Welcome"] = 1
-        # A known bug, pinned by tests/newsletter/test_signup_email_race.py (xfail): a shared
-        # address confirmed by one client before the sender recorded its confirmation can be
-        # sent "You are already subscribed" on another client's signup. Allowed here for shared
-        # addresses only, until that is fixed; then remove these lines with that test's mark.
-        if address.startswith("shared"):
-            assert subjects.pop("You are already subscribed", 0) <= 1, (address, subjects)
         assert subjects == expected, (address, subjects)
     for address in log.refused:
         assert not mailbox.mails(address), address

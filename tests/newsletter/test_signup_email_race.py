@@ -8,8 +8,7 @@ has nothing to count: a signup of the same address minutes later sends "You are 
 subscribed" as well, a third email within a minute. The 50-client test in test_concurrency.py
 met this on PostgreSQL (shared addresses signed up by several clients at once).
 
-Marked xfail (strict) until newsletter/signup_emails.py records a send whatever is owed by
-then; the fix makes this test pass, and strict makes that pass fail until the mark is removed.
+``owed_email_send`` now records a confirmation's send time whatever is owed by then.
 """
 
 from __future__ import annotations
@@ -33,9 +32,6 @@ def _signup(address: str) -> None:
         services.subscriber_signup(email=address, ip="203.0.113.9", consent_text="Yes")
 
 
-@pytest.mark.xfail(
-    strict=True, reason="the confirmation's send time is lost when the reader confirms first"
-)
 def test_a_reader_who_confirms_at_once_gets_no_already_subscribed_email(
     settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

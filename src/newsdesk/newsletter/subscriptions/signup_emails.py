@@ -66,11 +66,11 @@ def _claim(subscriber_id: int, now: datetime) -> Subscriber | None:
     return Subscriber.objects.filter(pk=subscriber_id).first() if claimed else None
 
 
-def _settle(subscriber: Subscriber, **fields: object) -> None:
+def _settle(subscriber: Subscriber, **fields: object) -> int:
     """Write the outcome only while the claim is still ours: the same email owed, with the
     lease this sender took (a signup or confirmation meanwhile may have made another email
     owed, and a sender that outlived its lease may have been replaced by another)."""
-    Subscriber.objects.filter(
+    return Subscriber.objects.filter(
         pk=subscriber.pk,
         email_owed=subscriber.email_owed,
         email_owed_at=subscriber.email_owed_at,
@@ -99,9 +99,16 @@ def owed_email_send(*, subscriber_id: int) -> bool:
         "email_attempts": 0,
         "email_error": "",
     }
-    if kind in (OwedEmail.CONFIRM, OwedEmail.ALREADY):
+    confirmation = kind in (OwedEmail.CONFIRM, OwedEmail.ALREADY)
+    if confirmation:
         sent["confirmation_sent_at"] = timezone.now()
-    _settle(subscriber, **sent)
+    if not _settle(subscriber, **sent) and confirmation:
+        # The mail server had the message, so the reader may have clicked its link (which
+        # owes the welcome) before the line above ran. That a confirmation went out is still a
+        # fact the once-a-day rule counts on: record it whatever is owed by now.
+        Subscriber.objects.filter(pk=subscriber.pk).update(
+            confirmation_sent_at=sent["confirmation_sent_at"]
+        )
     return True
 
 
