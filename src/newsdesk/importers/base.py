@@ -66,6 +66,9 @@ class ParsedFile:
     path: Path
     format: str
     articles: list[ArticleInput]
+    # What the operator should know about a file that imported (lines dropped as page
+    # furniture); the command prints them with the file's name.
+    notes: tuple[str, ...] = ()
 
 
 def read_bytes(path: Path) -> bytes:
@@ -98,8 +101,12 @@ def _line_at(raw: bytes, offset: int) -> int:
     return len(_LINE_BREAK.findall(raw, 0, offset)) + 1
 
 
-def read_text(path: Path) -> str:
-    """The file as text: UTF-8 (a BOM is allowed), with a line number for undecodable bytes."""
+def read_text(path: Path, *, expected: str = "") -> str:
+    """The file as text: UTF-8 (a BOM is allowed), with a line number for undecodable bytes.
+
+    ``expected``, when given, describes the layout the file's format needs; an empty file's
+    message ends with it, so the operator learns what to put in.
+    """
     raw = read_bytes(path)
     # The BOM is cut off before decoding so that the error offset below counts in ``raw``;
     # decoding with "utf-8-sig" reports offsets without the BOM's 3 bytes (wrong line numbers).
@@ -113,7 +120,8 @@ def read_text(path: Path) -> str:
         line = _line_at(raw, raw.index(b"\x00"))
         raise ImportFailure(path, line, "contains NUL bytes: this is not a text file")
     if not text.strip():
-        raise ImportFailure(path, None, "the file is empty")
+        message = f"the file is empty; {expected}" if expected else "the file is empty"
+        raise ImportFailure(path, None, message)
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 from django.db import transaction
 
-from newsdesk.importers.base import MAX_ARTICLES, ImportFailure, ParsedFile, read_text
+from newsdesk.importers.base import MAX_ARTICLES, ImportFailure, ParsedFile, printable, read_text
 from newsdesk.importers.jsonl import parse_jsonl
 from newsdesk.importers.markdown import parse_markdown
-from newsdesk.importers.plaintext import parse_plaintext
+from newsdesk.importers.plaintext import EXPECTED_LAYOUT, parse_plaintext
 from newsdesk.news.indexing import indexing_deferred
 from newsdesk.news.services import SaveResult, article_save, home_page_ensure
 from newsdesk.related.triggers import refresh_deferred
@@ -35,6 +35,8 @@ EXTENSIONS = {
     ".txt": "text",
     ".text": "text",
 }
+# What an empty file of a format should have held, for the formats whose layout is not obvious.
+EXPECTED = {"text": EXPECTED_LAYOUT}
 MAX_FILES = 10_000
 
 
@@ -42,6 +44,8 @@ MAX_FILES = 10_000
 class ImportReport:
     counts: Counter[SaveResult] = field(default_factory=Counter)
     files: int = 0
+    # "file: note" for each file's notes (lines dropped as page furniture).
+    notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         return (
@@ -143,7 +147,7 @@ def parse_files(paths: Iterable[Path]) -> list[ParsedFile]:
     articles = 0
     for path in expand_paths(paths):
         _refuse_unsupported(path)  # by name, before reading (a .zip is not text at all)
-        text = read_text(path)
+        text = read_text(path, expected=EXPECTED.get(EXTENSIONS.get(path.suffix.lower(), ""), ""))
         parsed_file = PARSERS[detect_format(path, text)](path, text)
         articles += len(parsed_file.articles)
         if articles > MAX_ARTICLES:
@@ -163,6 +167,7 @@ def import_paths(
     """Import the files; raises ``ImportFailure`` before writing anything if one is malformed."""
     parsed = parse_files(paths)
     report = ImportReport(files=len(parsed))
+    report.notes = [printable(f"{f.path}: {note}") for f in parsed for note in f.notes]
     with refresh_deferred(), transaction.atomic(), indexing_deferred():
         home = home_page_ensure()
         for parsed_file in parsed:

@@ -15,7 +15,11 @@ class Command(BaseCommand):
         "or folders of them. The format is detected from the extension, else from the content. "
         "Re-importing updates changed articles and skips unchanged ones. A malformed file stops "
         "the import before anything is written, with its name, line and field. A path may be a "
-        "pipe such as /dev/stdin; every input is read up to 64 MB."
+        "pipe such as /dev/stdin; every input is read up to 64 MB. Plain text: the headline on "
+        "the first line (or the page's title, then the headline), then paragraphs separated by "
+        "blank lines or one per line; a short line without final punctuation before a "
+        "paragraph becomes a heading; page furniture lines (Share, Advertisement, Image "
+        "caption, ..., Related Topics) are dropped, and their count is printed."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -50,4 +54,6 @@ class Command(BaseCommand):
             report = import_paths(options["paths"], publish=options["publish"], on_article=show)
         except ImportFailure as failure:
             raise CommandError(f"{failure} (nothing was imported)") from None
+        for note in report.notes:
+            self.stdout.write(note)
         self.stdout.write(self.style.SUCCESS(report.summary()))
