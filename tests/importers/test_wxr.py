@@ -208,6 +208,28 @@ def test_the_home_page_and_unknown_post_ids_are_not_redirected(
     assert client.get("/2024/06/10/no-such-post/").status_code == 404
 
 
+def test_drafts_get_no_redirect_until_published(imported: str, client: Client) -> None:
+    """A redirect to a draft would answer 301 to a 404 and tell its slug (its headline)."""
+    for old in ("/?p=103", "/?p=104", "/?p=106"):  # a draft, a scheduled post, a password
+        response = client.get(old)
+        assert response.status_code == 200, old  # the home page, as for any other ?p=
+    assert client.get("/2024/06/03/briefing/").status_code == 404
+    draft = _article(103)
+    draft.save_revision().publish()
+    assert run_import(SAMPLE).status == 0  # the next re-import adds them
+    response = client.get("/?p=103")
+    assert (response.status_code, response["Location"]) == (301, _article(103).url)
+
+
+def test_a_markdown_file_that_quotes_an_export_is_markdown(tmp_path: Path, db: None) -> None:
+    path = tmp_path / "notes.md"
+    path.write_text(
+        '# About WXR\n\n<rss xmlns:wp="http://wordpress.org/export/1.2/"> starts an export.\n'
+    )
+    assert run_import(path).status == 0
+    assert ArticlePage.objects.get().title == "About WXR"
+
+
 def test_an_editors_redirect_is_left_alone(tmp_path: Path, db: None) -> None:
     Redirect.objects.create(old_path="/p7", site=None, redirect_link="https://elsewhere.example/")
     assert run_import(_export(tmp_path, _post(7))).status == 0

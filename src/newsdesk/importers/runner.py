@@ -20,6 +20,7 @@ from newsdesk.importers.markdown import parse_markdown
 from newsdesk.importers.plaintext import parse_plaintext
 from newsdesk.importers.wxr import looks_like_wxr, parse_wxr
 from newsdesk.news.indexing import indexing_deferred
+from newsdesk.news.models import ArticlePage
 from newsdesk.news.services import (
     SaveResult,
     article_old_paths_keep,
@@ -152,8 +153,9 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
 
 
 def _parse_file(path: Path, *, include_private: bool) -> ParsedFile:
-    # A WordPress export is recognised by its start and streamed, whatever its name.
-    if looks_like_wxr(path):
+    # A WordPress export is recognised by its start and streamed, whatever its name (but a
+    # Markdown or text file that quotes one is still that).
+    if path.suffix.lower() not in EXTENSIONS and looks_like_wxr(path):
         return parse_wxr(path, include_private=include_private)
     _refuse_unsupported(path)  # by name, before reading (a .zip is not text at all)
     text = read_text(path)
@@ -206,7 +208,10 @@ def import_paths(
                 live = publish if data.wanted_live is None or draft else data.wanted_live
                 article, result = article_save(data=data, publish=live, home=home)
                 report.counts[result] += 1
-                if data.old_paths:
+                # Only to a live article: a redirect to a draft or a scheduled one would answer
+                # 301 to a 404, and tell its new slug (its headline) before publication. A later
+                # re-import adds them once an editor has published it.
+                if data.old_paths and ArticlePage.objects.filter(pk=article.pk, live=True).exists():
                     report.redirects += article_old_paths_keep(
                         article=article, paths=data.old_paths
                     )
