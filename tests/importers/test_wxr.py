@@ -306,3 +306,16 @@ def test_xml_that_only_mentions_the_namespace_late_is_refused(tmp_path: Path, db
     path = tmp_path / "odd.xml"
     path.write_text('<feed xmlns:wp="http://wordpress.org/export/1.2/"><rss/></feed>\n')
     assert_refused(run_import(path), path, None, "this XML file is not a WordPress export")
+
+
+def test_an_export_over_the_limit_is_refused_while_streaming(
+    tmp_path: Path, db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from newsdesk.importers import wxr
+
+    path = _export(tmp_path, *(_post(n) for n in range(1, 200)))
+    monkeypatch.setattr(wxr, "MAX_WXR_BYTES", path.stat().st_size - 1)
+    assert_refused(run_import(path), path, None, "input is longer than the limit")
+    monkeypatch.setattr(wxr, "MAX_WXR_BYTES", path.stat().st_size)
+    assert run_import(path).status == 0
+    assert ArticlePage.objects.count() == 199
