@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "newsdesk.core.middleware.SecurityHeadersMiddleware",
     "newsdesk.news.middleware.CachedSiteMiddleware",
+    "newsdesk.news.middleware.QueryRedirectMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 

@@ -266,7 +266,7 @@ def test_browser_furniture_lines_are_dropped_and_counted(tmp_path: Path) -> None
         "<p>Fishing boats will move to the south basin, the harbour master said.</p>"
     )
     furniture = [1, 2, 4, 5, 6, 7, 8, 10, *range(14, 23)]
-    assert parsed.notes == (
+    assert parsed.remarks == (
         f"dropped {len(furniture)} lines of page furniture (lines "
         + ", ".join(str(n) for n in furniture[:10])
         + ", …)",
@@ -279,7 +279,7 @@ def test_a_list_heading_followed_by_prose_drops_only_the_heading(tmp_path: Path)
     assert parsed.articles[0].body_html == (
         "<p>First paragraph.</p><p>The council meets again in May.</p>"
     )
-    assert parsed.notes == ("dropped 1 line of page furniture (line 5)",)
+    assert parsed.remarks == ("dropped 1 line of page furniture (line 5)",)
 
 
 def test_the_import_prints_how_many_lines_were_dropped(tmp_path: Path, home: object) -> None:

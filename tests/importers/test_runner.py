@@ -315,11 +315,12 @@ def test_a_folder_with_too_many_files_stops_counting(
 @pytest.mark.parametrize(
     ("name", "content", "said"),
     [
+        # A WordPress export is imported (tests/importers/test_wxr.py); other XML is not.
         (
-            "wordpress.xml",
-            '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0" '
-            'xmlns:wp="http://wordpress.org/export/1.2/"><channel></channel></rss>\n',
-            "a WordPress WXR export?",
+            "sitemap.xml",
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"></urlset>\n',
+            "an XML file that is not a WordPress export (WXR)",
         ),
         ("ghost.json", '{"db": [{"meta": {}, "data": {"posts": []}}]}\n', "a Ghost export?"),
         ("export", "<rss version='2.0'><channel/></rss>\n", "markup (XML or HTML)"),

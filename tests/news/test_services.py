@@ -127,6 +127,33 @@ def test_future_date_schedules_the_article(home: HomePage, data: ArticleInput) -
     assert article.revisions.get().approved_go_live_at == when
 
 
+def test_a_draft_saved_again_unchanged_skips_and_changed_twice_compares_its_latest_revision(
+    home: HomePage, data: ArticleInput
+) -> None:
+    first, _ = article_save(data=data, publish=False, home=home)
+    assert article_save(data=data, publish=False, home=home)[1] == "skipped"
+    edited = replace(data, title="Harbour wall repaired early")
+    assert article_save(data=edited, publish=False, home=home)[1] == "updated"
+    # A draft's edits live in its latest revision, not on the page row: that is compared.
+    assert article_save(data=edited, publish=False, home=home)[1] == "skipped"
+    assert article_save(data=data, publish=False, home=home)[1] == "updated"
+    assert ArticlePage.objects.get(pk=first.pk).revisions.count() == 3
+    # Asked to publish, a draft is not unchanged.
+    assert article_save(data=data, publish=True, home=home)[1] == "updated"
+    assert ArticlePage.objects.get(pk=first.pk).live
+
+
+def test_a_scheduled_article_saved_again_unchanged_skips(
+    home: HomePage, data: ArticleInput
+) -> None:
+    scheduled = replace(data, published_at=timezone.now() + timedelta(days=2))
+    first, _ = article_save(data=scheduled, publish=True, home=home)
+    assert article_save(data=scheduled, publish=True, home=home)[1] == "skipped"
+    later = replace(scheduled, published_at=timezone.now() + timedelta(days=3))
+    assert article_save(data=later, publish=True, home=home)[1] == "updated"
+    assert ArticlePage.objects.get(pk=first.pk).go_live_at == later.published_at
+
+
 def test_articles_without_external_id_match_by_slug(home: HomePage, data: ArticleInput) -> None:
     by_slug = replace(data, external_id="", slug="the-wall")
     first, _ = article_save(data=by_slug, publish=True, home=home)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import re
 import stat
-from dataclasses import dataclass, replace
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -68,7 +69,9 @@ class ParsedFile:
     articles: list[ArticleInput]
     # What the operator should know about a file that imported (lines dropped as page
     # furniture); the command prints them with the file's name.
-    notes: tuple[str, ...] = ()
+    remarks: tuple[str, ...] = ()
+    # What the file held that was left out or changed, for the report ("page not imported").
+    notes: Counter[str] = field(default_factory=Counter)
 
 
 def read_bytes(path: Path) -> bytes:

@@ -307,4 +307,6 @@ def parse_plaintext(path: Path, text: str | None = None) -> ParsedFile:
         slug=slugify(title)[:200],
         source="text",
     )
-    return ParsedFile(path=path, format="text", articles=[article], notes=_furniture_note(dropped))
+    return ParsedFile(
+        path=path, format="text", articles=[article], remarks=_furniture_note(dropped)
+    )

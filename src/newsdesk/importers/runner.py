@@ -18,8 +18,15 @@ from newsdesk.importers.base import MAX_ARTICLES, ImportFailure, ParsedFile, pri
 from newsdesk.importers.jsonl import parse_jsonl
 from newsdesk.importers.markdown import parse_markdown
 from newsdesk.importers.plaintext import EXPECTED_LAYOUT, parse_plaintext
+from newsdesk.importers.wxr import looks_like_wxr, parse_wxr
 from newsdesk.news.indexing import indexing_deferred
-from newsdesk.news.services import SaveResult, article_save, home_page_ensure
+from newsdesk.news.models import ArticlePage
+from newsdesk.news.services import (
+    SaveResult,
+    article_old_paths_keep,
+    article_save,
+    home_page_ensure,
+)
 from newsdesk.related.triggers import refresh_deferred
 
 PARSERS: dict[str, Callable[[Path, str | None], ParsedFile]] = {
@@ -44,20 +51,27 @@ MAX_FILES = 10_000
 class ImportReport:
     counts: Counter[SaveResult] = field(default_factory=Counter)
     files: int = 0
-    # "file: note" for each file's notes (lines dropped as page furniture).
-    notes: list[str] = field(default_factory=list)
+    # "file: note" for each file's remarks (lines dropped as page furniture).
+    remarks: list[str] = field(default_factory=list)
+    # What the files held that was left out or changed ("page not imported" -> 3).
+    notes: Counter[str] = field(default_factory=Counter)
+    redirects: int = 0
 
     def summary(self) -> str:
-        return (
+        lines = [
             f"{self.files} file(s): {self.counts['created']} created, "
             f"{self.counts['updated']} updated, {self.counts['skipped']} skipped"
-        )
+        ]
+        if self.redirects:
+            lines.append(f"{self.redirects} old address(es) now redirect to their article")
+        lines.extend(f"{count} × {note}" for note, count in sorted(self.notes.items()))
+        return "\n".join(lines)
 
 
 # Exports of other systems this importer does not read yet: refused by name, not read as a page
 # of plain text (a WordPress export became one article headed "<rss version="2.0" …>").
 UNSUPPORTED_EXPORTS = {
-    ".xml": "an XML file (a WordPress WXR export?)",
+    ".xml": "an XML file that is not a WordPress export (WXR)",
     ".json": "a JSON file (a Ghost export?)",
     ".zip": "a ZIP archive (a Substack export?)",
     ".csv": "a CSV file",
@@ -73,7 +87,7 @@ def _refuse_unsupported(path: Path, what: str | None = None) -> None:
             path,
             None,
             f"{what} cannot be imported yet: newsdesk reads plain text (.txt), "
-            "Markdown (.md) and JSON Lines (.jsonl)",
+            "Markdown (.md), JSON Lines (.jsonl) and WordPress exports (WXR .xml)",
         )
 
 
@@ -142,13 +156,21 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
     return files
 
 
-def parse_files(paths: Iterable[Path]) -> list[ParsedFile]:
+def _parse_file(path: Path, *, include_private: bool) -> ParsedFile:
+    # A WordPress export is recognised by its start and streamed, whatever its name (but a
+    # Markdown or text file that quotes one is still that).
+    if path.suffix.lower() not in EXTENSIONS and looks_like_wxr(path):
+        return parse_wxr(path, include_private=include_private)
+    _refuse_unsupported(path)  # by name, before reading (a .zip is not text at all)
+    text = read_text(path, expected=EXPECTED.get(EXTENSIONS.get(path.suffix.lower(), ""), ""))
+    return PARSERS[detect_format(path, text)](path, text)
+
+
+def parse_files(paths: Iterable[Path], *, include_private: bool = False) -> list[ParsedFile]:
     parsed: list[ParsedFile] = []
     articles = 0
     for path in expand_paths(paths):
-        _refuse_unsupported(path)  # by name, before reading (a .zip is not text at all)
-        text = read_text(path, expected=EXPECTED.get(EXTENSIONS.get(path.suffix.lower(), ""), ""))
-        parsed_file = PARSERS[detect_format(path, text)](path, text)
+        parsed_file = _parse_file(path, include_private=include_private)
         articles += len(parsed_file.articles)
         if articles > MAX_ARTICLES:
             raise ImportFailure(
@@ -163,17 +185,41 @@ def import_paths(
     *,
     publish: bool,
     on_article: Callable[[str, str], None] | None = None,
+    draft: bool = False,
+    include_private: bool = False,
 ) -> ImportReport:
-    """Import the files; raises ``ImportFailure`` before writing anything if one is malformed."""
-    parsed = parse_files(paths)
+    """Import the files; raises ``ImportFailure`` before writing anything if one is malformed.
+
+    Articles whose source has a status (WordPress) keep it unless ``draft``; ``publish`` is
+    refused for them, since it would put the source's drafts and private posts live.
+    """
+    parsed = parse_files(paths, include_private=include_private)
+    for parsed_file in parsed:
+        if publish and parsed_file.format == "wxr":
+            raise ImportFailure(
+                parsed_file.path,
+                None,
+                "--publish is refused for a WordPress export: its posts keep their status "
+                "(published, scheduled or draft), so no draft goes live by accident; use "
+                "--draft to import them all as drafts",
+            )
     report = ImportReport(files=len(parsed))
-    report.notes = [printable(f"{f.path}: {note}") for f in parsed for note in f.notes]
+    report.remarks = [printable(f"{f.path}: {remark}") for f in parsed for remark in f.remarks]
     with refresh_deferred(), transaction.atomic(), indexing_deferred():
         home = home_page_ensure()
         for parsed_file in parsed:
+            report.notes.update(parsed_file.notes)
             for data in parsed_file.articles:
-                article, result = article_save(data=data, publish=publish, home=home)
+                live = publish if data.wanted_live is None or draft else data.wanted_live
+                article, result = article_save(data=data, publish=live, home=home)
                 report.counts[result] += 1
+                # Only to a live article: a redirect to a draft or a scheduled one would answer
+                # 301 to a 404, and tell its new slug (its headline) before publication. A later
+                # re-import adds them once an editor has published it.
+                if data.old_paths and ArticlePage.objects.filter(pk=article.pk, live=True).exists():
+                    report.redirects += article_old_paths_keep(
+                        article=article, paths=data.old_paths
+                    )
                 if on_article:
                     on_article(result, article.title)
     return report

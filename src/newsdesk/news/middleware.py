@@ -1,10 +1,11 @@
-"""The Wagtail Site of each request, from the publication-version cache."""
+"""The Wagtail Site of each request, from the publication-version cache; old addresses with a
+query string (``/?p=123``) redirected."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 
 
 class CachedSiteMiddleware:
@@ -28,4 +29,30 @@ class CachedSiteMiddleware:
         if site is not None:
             # Where Site.find_for_request looks first; HttpRequest's stubs do not know it.
             request._wagtail_site = site  # type: ignore[attr-defined]
+        return self.get_response(request)
+
+
+class QueryRedirectMiddleware:
+    """``/?p=123``, WordPress's own address of post 123, answers 301 to the article imported
+    from it.
+
+    Wagtail's RedirectMiddleware only looks for a redirect when the answer is a 404, and the
+    home page answers ``/?p=123`` with itself (200). Only that shape is looked up, so no other
+    request pays a query; other parameters (``utm_source``) do not prevent the match.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        post_id = request.GET.get("p", "")
+        # Bounded: a post id is at most 20 digits (a 64-bit number), and no request should make
+        # the lookup work harder than that.
+        if request.path == "/" and len(post_id) <= 20 and post_id.isascii() and post_id.isdigit():
+            from wagtail.contrib.redirects.middleware import get_redirect
+
+            redirect = get_redirect(request, f"/?p={post_id}")
+            link = redirect.link if redirect is not None else None
+            if link and request.method in {"GET", "HEAD"}:
+                return HttpResponsePermanentRedirect(link)
         return self.get_response(request)

@@ -6,7 +6,7 @@ Importers, the demo loader and the CLI call these; none of them touches models d
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from wagtail.contrib.redirects.models import Redirect
 from wagtail.models import Page, Site
 
 from newsdesk.news.models import RESERVED_SLUGS, ArticlePage, Author, HomePage, Topic
@@ -39,6 +40,12 @@ class ArticleInput:
     # re-import without images leaves an editor's choice alone.
     featured_image_id: int | None = None
     featured_image_alt: str = ""
+    # The source's own status, for sources that have one (WordPress): True publishes (a future
+    # date schedules), False keeps a draft. None leaves it to the run's --publish/--draft.
+    wanted_live: bool | None = None
+    # Paths the article had on the site it comes from ("/2024/06/10/slug/", "/?p=123"); they
+    # redirect to it (``article_old_paths_keep``).
+    old_paths: tuple[str, ...] = ()
 
 
 def home_page_ensure(*, title: str | None = None) -> HomePage:
@@ -135,26 +142,40 @@ def _find_existing(data: ArticleInput, home: HomePage) -> ArticlePage | None:
     return found
 
 
+def _same_time(stored: datetime | None, wanted: datetime) -> bool:
+    """Equal to the millisecond: a revision keeps its dates as JSON, which drops microseconds."""
+    return stored is not None and abs(stored - wanted) < timedelta(milliseconds=1)
+
+
 def _unchanged(article: ArticlePage, data: ArticleInput, publish: bool) -> bool:
-    current_topics = {t.name.lower() for t in article.topics.all()}
-    current_authors = {a.name.lower() for a in article.authors.all()}
+    if article.live and article.has_unpublished_changes:
+        return False  # an editor's draft waits on top: the import's change is a new revision
+    # A page that is not live reads as its first save; what it holds now is its latest
+    # revision (Wagtail keeps a draft's edits there only). Drafts and scheduled articles were
+    # otherwise "updated" by every re-import of the same file.
+    current = article if article.live else article.get_latest_revision_as_object()
+    if not article.live and publish:
+        # Asked to publish: unchanged only if already scheduled for the very date asked for.
+        wanted = data.published_at
+        if wanted is None or wanted <= timezone.now() or article.go_live_at != wanted:
+            return False
+    current_topics = {t.name.lower() for t in current.topics.all()}
+    current_authors = {a.name.lower() for a in current.authors.all()}
     return (
-        article.title == data.title
-        and article.seo_title == data.seo_title
-        and article.dek == data.dek
-        and article.body == data.body_html
+        current.title == data.title
+        and current.seo_title == data.seo_title
+        and current.dek == data.dek
+        and current.body == data.body_html
         and current_topics == {t.lower() for t in data.topics}
         and current_authors == {a.lower() for a in data.authors}
-        and (data.published_at is None or article.first_published_at == data.published_at)
+        and (data.published_at is None or _same_time(current.first_published_at, data.published_at))
         and (
             data.featured_image_id is None
             or (
-                article.featured_image_id == data.featured_image_id
-                and article.featured_image_alt == data.featured_image_alt
+                current.featured_image_id == data.featured_image_id
+                and current.featured_image_alt == data.featured_image_alt
             )
         )
-        and (article.live or not publish)
-        and not article.has_unpublished_changes
     )
 
 
@@ -209,3 +230,24 @@ def article_save(
             ArticlePage.objects.filter(pk=article.pk).update(last_published_at=data.published_at)
             article.last_published_at = data.published_at
     return article, "created" if created else "updated"
+
+
+def article_old_paths_keep(*, article: ArticlePage, paths: tuple[str, ...]) -> int:
+    """Permanent redirects from the article's old addresses to it; returns how many are new.
+
+    A path that already redirects somewhere is left alone (an editor's redirect, or a second
+    import of the same post), as is the article's own path, which would redirect to itself.
+    Wagtail's middleware answers these on a 404; ``news.middleware.QueryRedirectMiddleware``
+    answers those with a query string on the home page (``/?p=123``).
+    """
+    own = Redirect.normalise_path(f"/{article.slug}/")
+    created = 0
+    for path in paths:
+        old_path = Redirect.normalise_path(path)
+        if old_path in {"/", own} or len(old_path) > 255:
+            continue
+        if Redirect.objects.filter(site=None, old_path=old_path).exists():
+            continue
+        Redirect.objects.create(old_path=old_path, site=None, redirect_page=article)
+        created += 1
+    return created

@@ -12,10 +12,12 @@ from newsdesk.importers.runner import import_paths
 class Command(BaseCommand):
     help = (
         "Import articles from plain text, Markdown (with YAML front matter) or JSON Lines files, "
-        "or folders of them. The format is detected from the extension, else from the content. "
-        "Re-importing updates changed articles and skips unchanged ones. A malformed file stops "
-        "the import before anything is written, with its name, line and field. A path may be a "
-        "pipe such as /dev/stdin; every input is read up to 64 MB. Plain text: the headline on "
+        "or folders of them, and posts from a WordPress export (WXR .xml, named directly). The "
+        "format is detected from the extension, else from the content. Re-importing updates "
+        "changed articles and skips unchanged ones. A malformed file stops the import before "
+        "anything is written, with its name, line and field. A path may be a pipe such as "
+        "/dev/stdin; every input is read up to 64 MB (a WordPress export, streamed, to 1 GB). "
+        "Plain text: the headline on "
         "the first line (or the page's title, then the headline), then paragraphs separated by "
         "blank lines or one per line; a short line without final punctuation before a "
         "paragraph becomes a heading; page furniture lines (Share, Advertisement, Image "
@@ -37,12 +39,23 @@ class Command(BaseCommand):
         mode.add_argument(
             "--publish",
             action="store_true",
-            help="Publish the articles (a future date schedules them).",
+            help=(
+                "Publish the articles (a future date schedules them). Refused for a WordPress "
+                "export, whose posts keep their own status."
+            ),
         )
         mode.add_argument(
             "--draft",
             action="store_true",
-            help="Keep the articles as drafts for an editor to review (the default).",
+            help=(
+                "Keep the articles as drafts for an editor to review (the default; for a "
+                "WordPress export, also its published and scheduled posts)."
+            ),
+        )
+        parser.add_argument(
+            "--include-private",
+            action="store_true",
+            help="Import a WordPress export's private posts too, as drafts (left out by default).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -51,9 +64,15 @@ class Command(BaseCommand):
                 self.stdout.write(f"{result:8} {title}")
 
         try:
-            report = import_paths(options["paths"], publish=options["publish"], on_article=show)
+            report = import_paths(
+                options["paths"],
+                publish=options["publish"],
+                draft=options["draft"],
+                include_private=options["include_private"],
+                on_article=show,
+            )
         except ImportFailure as failure:
             raise CommandError(f"{failure} (nothing was imported)") from None
-        for note in report.notes:
-            self.stdout.write(note)
+        for remark in report.remarks:
+            self.stdout.write(remark)
         self.stdout.write(self.style.SUCCESS(report.summary()))
