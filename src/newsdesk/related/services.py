@@ -202,16 +202,6 @@ def _rows_save(ids: list[int], rows: list[LinkRow]) -> None:
         publication_changed()
 
 
-def lists_store(index: SimilarityIndex, article_ids: Iterable[int]) -> int:
-    """Rank and store the lists of these articles; pins first, exclusions never. Returns count."""
-    ids = [article_id for article_id in article_ids if article_id in index.position]
-    if not ids:
-        return 0
-    pins, excluded = _editor_choices(ids)
-    _rows_save(ids, _ranked_rows(index, ids, pins, excluded))
-    return len(ids)
-
-
 def _ranking_and_nearest(
     index: SimilarityIndex, article_id: int
 ) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
