@@ -2,7 +2,8 @@
 
 Everything newsdesk caches can be computed again from the database, so a miss is always a
 right answer; an exception is not (it would turn every page into a 500 while Redis restarts).
-The rate limiter makes the same choice (newsletter/ratelimit.py falls back to the database).
+The rate limiter makes the same choice (newsletter/subscriptions/ratelimit.py falls back to
+the database).
 A failed delete is only logged: newsdesk's own entries are keyed by the publication version and
 go stale by themselves, and Wagtail's site root paths expire within the hour.
 """
