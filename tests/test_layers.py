@@ -25,7 +25,7 @@ ALLOWED: dict[str, set[str]] = {
     "related": {"news", "core", "env", "markup"},
     "newsletter": {"news", "mail", "core", "env", "markup"},
     "accounts": {"newsletter.subscriptions", "core", "env"},
-    "importers": {"news", "related", "core", "env", "markup"},
+    "importers": {"news", "related", "newsletter.subscriptions", "core", "env", "markup"},
 }
 # Inside newsletter: each room may use the rooms listed, and the app's shared modules.
 NEWSLETTER_SHARED = {"models", "tasks"}

@@ -16,6 +16,7 @@ from django.utils.text import slugify
 
 from newsdesk.markup import markdown_to_html
 from newsdesk.news.services import ArticleInput
+from newsdesk.newsletter.subscriptions.member_imports import ImportedMember
 
 # A news archive file larger than this is almost certainly a mistake (or an attack); split it.
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -72,6 +73,14 @@ class ParsedFile:
     remarks: tuple[str, ...] = ()
     # What the file held that was left out or changed, for the report ("page not imported").
     notes: Counter[str] = field(default_factory=Counter)
+    # Plain pages ("About", "Contact") of sources that have them, described like articles.
+    pages: list[ArticleInput] = field(default_factory=list)
+    # The source's subscribers (Ghost members, Substack's email list), already checked.
+    members: list[ImportedMember] = field(default_factory=list)
+    # The platform's name, for the consent records of its members ("imported from Ghost").
+    platform: str = ""
+    # Items the parser would not take, by (kind, reason): ("subscribers", "address not valid").
+    refused: Counter[tuple[str, str]] = field(default_factory=Counter)
 
 
 def read_bytes(path: Path) -> bytes:

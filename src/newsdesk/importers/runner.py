@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import transaction
+from wagtail.images import get_image_model
 
 from newsdesk.importers.base import MAX_ARTICLES, ImportFailure, ParsedFile, printable, read_text
 from newsdesk.importers.jsonl import parse_jsonl
@@ -20,13 +21,14 @@ from newsdesk.importers.markdown import parse_markdown
 from newsdesk.importers.plaintext import EXPECTED_LAYOUT, parse_plaintext
 from newsdesk.importers.wxr import looks_like_wxr, parse_wxr
 from newsdesk.news.indexing import indexing_deferred
-from newsdesk.news.models import ArticlePage
+from newsdesk.news.models import ArticlePage, Author, Topic
 from newsdesk.news.services import (
     SaveResult,
     article_old_paths_keep,
     article_save,
     home_page_ensure,
 )
+from newsdesk.newsletter.subscriptions.member_imports import members_import
 from newsdesk.related.triggers import refresh_deferred
 
 PARSERS: dict[str, Callable[[Path, str | None], ParsedFile]] = {
@@ -47,8 +49,20 @@ EXPECTED = {"text": EXPECTED_LAYOUT}
 MAX_FILES = 10_000
 
 
+KINDS = ("articles", "pages", "topics", "authors", "images", "subscribers")
+COLUMNS = ("created", "updated", "skipped", "refused")
+# Formats whose items carry their own status (published, scheduled, draft): --publish would
+# put the source's drafts and private posts live, so it is refused for them.
+FORMATS_WITH_STATUS = {
+    "wxr": "a WordPress export",
+    "ghost": "a Ghost export",
+    "substack": "a Substack export",
+}
+
+
 @dataclass
 class ImportReport:
+    # The articles' results (created, updated, skipped), as the first line of the summary.
     counts: Counter[SaveResult] = field(default_factory=Counter)
     files: int = 0
     # "file: note" for each file's remarks (lines dropped as page furniture).
@@ -56,15 +70,39 @@ class ImportReport:
     # What the files held that was left out or changed ("page not imported" -> 3).
     notes: Counter[str] = field(default_factory=Counter)
     redirects: int = 0
+    # Every kind's results, for the table: tally["subscribers"]["created"].
+    tally: dict[str, Counter[str]] = field(
+        default_factory=lambda: {kind: Counter() for kind in KINDS}
+    )
+    # Why items were refused: ("subscribers", "not a valid email address") -> 2.
+    refusals: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    def table(self) -> str:
+        """Created / updated / skipped / refused for each kind the run touched."""
+        rows = [kind for kind in KINDS if sum(self.tally[kind].values())]
+        width = max(len(kind) for kind in KINDS)
+        lines = [" " * width + "".join(f"{column:>10}" for column in COLUMNS)]
+        for kind in rows:
+            lines.append(
+                kind.ljust(width) + "".join(f"{self.tally[kind][c]:>10,}" for c in COLUMNS)
+            )
+        return "\n".join(lines)
 
     def summary(self) -> str:
         lines = [
             f"{self.files} file(s): {self.counts['created']} created, "
             f"{self.counts['updated']} updated, {self.counts['skipped']} skipped"
         ]
+        # The table only when more than articles came in (a plain-text run needs no table).
+        if any(sum(self.tally[kind].values()) for kind in KINDS if kind != "articles"):
+            lines.append(self.table())
         if self.redirects:
             lines.append(f"{self.redirects} old address(es) now redirect to their article")
         lines.extend(f"{count} × {note}" for note, count in sorted(self.notes.items()))
+        lines.extend(
+            f"{count} × {kind} refused: {reason}"
+            for (kind, reason), count in sorted(self.refusals.items())
+        )
         return "\n".join(lines)
 
 
@@ -187,32 +225,40 @@ def import_paths(
     on_article: Callable[[str, str], None] | None = None,
     draft: bool = False,
     include_private: bool = False,
+    reconfirm: bool = False,
 ) -> ImportReport:
     """Import the files; raises ``ImportFailure`` before writing anything if one is malformed.
 
-    Articles whose source has a status (WordPress) keep it unless ``draft``; ``publish`` is
-    refused for them, since it would put the source's drafts and private posts live.
+    Articles whose source has a status (WordPress, Ghost, Substack) keep it unless ``draft``;
+    ``publish`` is refused for them, since it would put the source's drafts and private posts
+    live. Subscribers subscribed on the source arrive confirmed, or with ``reconfirm`` pending
+    with a confirmation email (``member_imports``).
     """
     parsed = parse_files(paths, include_private=include_private)
     for parsed_file in parsed:
-        if publish and parsed_file.format == "wxr":
+        if publish and parsed_file.format in FORMATS_WITH_STATUS:
             raise ImportFailure(
                 parsed_file.path,
                 None,
-                "--publish is refused for a WordPress export: its posts keep their status "
-                "(published, scheduled or draft), so no draft goes live by accident; use "
-                "--draft to import them all as drafts",
+                f"--publish is refused for {FORMATS_WITH_STATUS[parsed_file.format]}: its posts "
+                "keep their status (published, scheduled or draft), so no draft goes live by "
+                "accident; use --draft to import them all as drafts",
             )
     report = ImportReport(files=len(parsed))
     report.remarks = [printable(f"{f.path}: {remark}") for f in parsed for remark in f.remarks]
     with refresh_deferred(), transaction.atomic(), indexing_deferred():
+        before = _library_counts()
         home = home_page_ensure()
         for parsed_file in parsed:
             report.notes.update(parsed_file.notes)
+            report.refusals.update(parsed_file.refused)
+            for (kind, _reason), count in parsed_file.refused.items():
+                report.tally[kind]["refused"] += count
             for data in parsed_file.articles:
                 live = publish if data.wanted_live is None or draft else data.wanted_live
                 article, result = article_save(data=data, publish=live, home=home)
                 report.counts[result] += 1
+                report.tally["articles"][result] += 1
                 # Only to a live article: a redirect to a draft or a scheduled one would answer
                 # 301 to a 404, and tell its new slug (its headline) before publication. A later
                 # re-import adds them once an editor has published it.
@@ -222,4 +268,30 @@ def import_paths(
                     )
                 if on_article:
                     on_article(result, article.title)
+            if parsed_file.pages:
+                report.notes["page not imported (plain pages are not supported yet)"] += len(
+                    parsed_file.pages
+                )
+        # Subscribers last: with ``reconfirm`` their emails are queued as they are written.
+        for parsed_file in parsed:
+            if parsed_file.members:
+                members = members_import(
+                    members=parsed_file.members,
+                    platform=parsed_file.platform or parsed_file.format,
+                    reconfirm=reconfirm,
+                )
+                report.tally["subscribers"]["created"] += members.created
+                report.tally["subscribers"]["skipped"] += members.already_present
+        after = _library_counts()
+        for kind in ("topics", "authors", "images"):
+            report.tally[kind]["created"] += after[kind] - before[kind]
     return report
+
+
+def _library_counts() -> dict[str, int]:
+    """How many topics, authors and images there are, to count what a run created."""
+    return {
+        "topics": Topic.objects.count(),
+        "authors": Author.objects.count(),
+        "images": get_image_model().objects.count(),
+    }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
 from wagtail.admin.panels import FieldPanel, InlinePanel
@@ -41,7 +42,13 @@ class Subscriber(models.Model):
     # No topics chosen means every topic.
     topics = models.ManyToManyField("news.Topic", blank=True, related_name="subscribers")
     paused = models.BooleanField(default=False, help_text="Keep the subscription, send nothing.")
-    created_at = models.DateTimeField(auto_now_add=True)
+    # What another platform knew of the reader (a Ghost member's name and labels), kept when a
+    # list is imported; nothing here is used to send.
+    name = models.CharField(max_length=200, blank=True)
+    note = models.TextField(blank=True, help_text="Where this reader came from, labels, remarks.")
+    # ``default`` rather than ``auto_now_add``, so an imported reader keeps the date they first
+    # subscribed on the platform they came from.
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     # When the last signup email (confirmation or "already subscribed") went out: a new signup
     # sends another only a day later, so the form cannot be used to flood someone's inbox.
@@ -66,6 +73,8 @@ class Subscriber(models.Model):
     panels = [
         FieldPanel("frequency"),
         FieldPanel("topics"),
+        FieldPanel("name"),
+        FieldPanel("note"),
         FieldPanel("paused"),
     ]
 

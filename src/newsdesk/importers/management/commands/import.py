@@ -57,6 +57,15 @@ class Command(BaseCommand):
             action="store_true",
             help="Import a WordPress export's private posts too, as drafts (left out by default).",
         )
+        parser.add_argument(
+            "--reconfirm",
+            action="store_true",
+            help=(
+                "Send the export's subscribers a confirmation email, and only those who confirm "
+                "receive digests (by default readers subscribed on the other platform arrive "
+                "confirmed, with a consent record naming the import)."
+            ),
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         def show(result: str, title: str) -> None:
@@ -69,6 +78,7 @@ class Command(BaseCommand):
                 publish=options["publish"],
                 draft=options["draft"],
                 include_private=options["include_private"],
+                reconfirm=options["reconfirm"],
                 on_article=show,
             )
         except ImportFailure as failure:
