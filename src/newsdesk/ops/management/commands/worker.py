@@ -4,11 +4,9 @@ import argparse
 import io
 import logging
 import os
-import signal
 import threading
 import time
 import uuid
-from types import FrameType
 from typing import Any
 
 from django.conf import settings
@@ -16,13 +14,12 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections, connection
 
-from newsdesk.news.versioning import publication_changed
-from newsdesk.newsletter.delivery.lock import PUBLISHING_KEY, SenderBusy, process_lock
-from newsdesk.newsletter.delivery.sender import digest_send
-from newsdesk.newsletter.digests.schedule import digests_freeze_due, digests_sending
+from newsdesk.core.periodic import run_periodically, stop_on_signals
+from newsdesk.newsletter.delivery.due import digests_due_send
+from newsdesk.newsletter.delivery.sender import SendReport
+from newsdesk.newsletter.models import Digest
 from newsdesk.newsletter.subscriptions.signup_emails import owed_emails_send_due
-from newsdesk.related.selectors import articles_published_unindexed
-from newsdesk.related.tasks import refresh_related_many
+from newsdesk.ops.publishing import scheduled_publish
 
 logger = logging.getLogger(__name__)
 # How often the worker publishes the pages scheduled to go live (and unpublishes expired ones).
@@ -58,12 +55,7 @@ class Command(BaseCommand):
         interval = max(1.0, options["interval"])
         parent = options["parent_pid"]
         stopping = threading.Event()
-
-        def stop(_signum: int, _frame: FrameType | None) -> None:
-            stopping.set()
-
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
+        stop_on_signals(stopping)
         self.stdout.write("newsdesk worker: started" + (" (once)" if options["once"] else ""))
         if options["once"]:
             self.digest_round()
@@ -73,41 +65,26 @@ class Command(BaseCommand):
         # reader's confirmation email should not wait behind it.
         tasks = threading.Thread(target=self.tasks_loop, args=(stopping,), daemon=True)
         tasks.start()
-        while not stopping.is_set():
-            # A long-running process: drop a connection the database closed or that is too
-            # old, as Django does between requests.
-            close_old_connections()
-            try:
-                self.digest_round()
-            except Exception:  # the database away, say: the next round tries again
-                logger.exception("digest round failed; trying again in %.0f s", interval)
-            deadline = time.monotonic() + interval
-            while not stopping.is_set() and time.monotonic() < deadline:
-                # Started by `newsdesk serve` or the demo: end with the server, not linger.
-                if parent and os.getppid() != parent:
-                    stopping.set()
-                stopping.wait(0.5)
+        run_periodically(
+            self.digest_round,
+            name="digest send",
+            interval=interval,
+            stopping=stopping,
+            # Started by `newsdesk serve` or the demo: end with the server, not linger.
+            parent_pid=parent,
+        )
         tasks.join(timeout=30)
         self.stdout.write("newsdesk worker: stopped")
 
     def digest_round(self) -> None:
-        """Freeze what is due and send what is sending. A fault is logged and the round ends;
-        the next round tries again, so one bad edition never stops the worker (or the others)."""
-        try:
-            digests_freeze_due()
-        except Exception:
-            logger.exception("freezing the due digests failed; trying again next round")
-        for digest in digests_sending():
-            try:
-                report = digest_send(digest)
-            except SenderBusy:
-                continue
-            except Exception:
-                logger.exception("sending %s failed; trying again next round", digest)
-                continue
-            if report.sent or report.failed or report.skipped or report.stopped:
-                # Rounds that only find readers waiting for a later try say nothing.
+        """`digest send`'s round: freeze what is due and send what is sending."""
+
+        def say(digest: Digest, report: SendReport | None) -> None:
+            # Rounds that only find readers waiting for a later try say nothing.
+            if report and (report.sent or report.failed or report.skipped or report.stopped):
                 self.stdout.write(f"{digest}: {report.summary()}")
+
+        digests_due_send(on_report=say)
 
     def tasks_loop(self, stopping: threading.Event) -> None:
         last_publish = -PUBLISH_EVERY
@@ -133,30 +110,12 @@ class Command(BaseCommand):
             connection.close()
 
     def background_round(self, *, publish_due: bool = True) -> None:
-        """Scheduled pages whose time has come (every PUBLISH_EVERY seconds), signup emails
-        whose time has come (retries, and those a killed process left owed), then every
-        queued task."""
+        """`publish_scheduled`'s round (every PUBLISH_EVERY seconds), signup emails whose time
+        has come (retries, and those a killed process left owed), then every queued task."""
         if publish_due:
-            try:
-                # Wagtail's own command (scheduled revisions go live, expired pages stop being
-                # live), by one worker at a time: it takes no lock of its own.
-                with process_lock(key=PUBLISHING_KEY, name="publish-scheduled"):
-                    call_command("publish_scheduled", stdout=io.StringIO())
-            except SenderBusy:
-                pass  # another worker is publishing this minute's pages
-            self.dated_round()
+            scheduled_publish()
         owed_emails_send_due()
         self.tasks_drain()
-
-    @staticmethod
-    def dated_round() -> None:
-        """Articles that became visible by their dates alone (a live article whose publication
-        date came) enter every list: cached pages are retired and their Related Stories made.
-        (Expired ones leave through ``publish_scheduled``, which unpublishes them.)"""
-        due = articles_published_unindexed()
-        if due:
-            publication_changed()
-            refresh_related_many.enqueue(article_ids=due)
 
     @staticmethod
     def task_results_prune() -> None:
