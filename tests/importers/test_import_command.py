@@ -51,6 +51,17 @@ def test_verbose_run_lists_each_article(batch: Path, home: HomePage) -> None:
     assert "created  Command story 0" in out
 
 
+def test_progress_goes_to_stderr_and_is_silent_when_quiet(batch: Path, home: HomePage) -> None:
+    err = io.StringIO()
+    call_command("import", str(batch), stdout=io.StringIO(), stderr=err)
+    # Not a terminal: a plain line at the start and the final state, no redrawing.
+    assert "] 100% 3/3 articles, " in err.getvalue().splitlines()[-1]
+    assert "\r" not in err.getvalue()
+    quiet = io.StringIO()
+    call_command("import", str(batch), "--verbosity", "0", stdout=io.StringIO(), stderr=quiet)
+    assert quiet.getvalue() == ""
+
+
 def test_publish_and_draft_together_are_refused(batch: Path, home: HomePage) -> None:
     with pytest.raises(CommandError, match="not allowed with argument"):
         call_command("import", str(batch), "--publish", "--draft")

@@ -226,13 +226,15 @@ def import_paths(
     draft: bool = False,
     include_private: bool = False,
     reconfirm: bool = False,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
     """Import the files; raises ``ImportFailure`` before writing anything if one is malformed.
 
     Articles whose source has a status (WordPress, Ghost, Substack) keep it unless ``draft``;
     ``publish`` is refused for them, since it would put the source's drafts and private posts
     live. Subscribers subscribed on the source arrive confirmed, or with ``reconfirm`` pending
-    with a confirmation email (``member_imports``).
+    with a confirmation email (``member_imports``). ``on_progress(done, total)`` hears of each
+    article written.
     """
     parsed = parse_files(paths, include_private=include_private)
     for parsed_file in parsed:
@@ -246,6 +248,8 @@ def import_paths(
             )
     report = ImportReport(files=len(parsed))
     report.remarks = [printable(f"{f.path}: {remark}") for f in parsed for remark in f.remarks]
+    total = sum(len(f.articles) for f in parsed)
+    done = 0
     with refresh_deferred(), transaction.atomic(), indexing_deferred():
         before = _library_counts()
         home = home_page_ensure()
@@ -268,6 +272,9 @@ def import_paths(
                     )
                 if on_article:
                     on_article(result, article.title)
+                done += 1
+                if on_progress:
+                    on_progress(done, total)
             if parsed_file.pages:
                 report.notes["page not imported (plain pages are not supported yet)"] += len(
                     parsed_file.pages

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from newsdesk.importers.base import ImportFailure
+from newsdesk.importers.progress import Progress
 from newsdesk.importers.runner import import_paths
 
 
@@ -72,6 +73,21 @@ class Command(BaseCommand):
             if options["verbosity"] >= 2:
                 self.stdout.write(f"{result:8} {title}")
 
+        progress: Progress | None = None
+
+        def advance(done: int, total: int) -> None:
+            nonlocal progress
+            if options["verbosity"] < 1 or options["verbosity"] >= 2:
+                return  # quiet, or every article is listed already
+            if progress is None:
+                # The wrapped stream itself: Django's wrapper ends every write with a line break,
+                # and a terminal's progress line is redrawn in place.
+                stream = cast(TextIO, self.stderr._out)
+                progress = Progress(
+                    total=total, what="articles", stream=stream, terminal=stream.isatty()
+                )
+            progress.update(done)
+
         try:
             report = import_paths(
                 options["paths"],
@@ -80,9 +96,13 @@ class Command(BaseCommand):
                 include_private=options["include_private"],
                 reconfirm=options["reconfirm"],
                 on_article=show,
+                on_progress=advance,
             )
         except ImportFailure as failure:
             raise CommandError(f"{failure} (nothing was imported)") from None
+        finally:
+            if progress is not None:
+                progress.finish()
         for remark in report.remarks:
             self.stdout.write(remark)
         self.stdout.write(self.style.SUCCESS(report.summary()))
