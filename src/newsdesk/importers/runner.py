@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,6 +45,9 @@ EXTENSIONS = {
     ".txt": "text",
     ".text": "text",
 }
+# The names ``--format`` takes, and the parser each stands for: for a file whose extension or
+# start would be read as something else (a WordPress export saved as .txt).
+FORMAT_CHOICES = {"wordpress": "wxr", "jsonl": "jsonl", "markdown": "markdown", "text": "text"}
 # What an empty file of a format should have held, for the formats whose layout is not obvious.
 EXPECTED = {"text": EXPECTED_LAYOUT}
 MAX_FILES = 10_000
@@ -76,6 +80,7 @@ class ImportReport:
     )
     # Why items were refused: ("subscribers", "not a valid email address") -> 2.
     refusals: Counter[tuple[str, str]] = field(default_factory=Counter)
+    dry_run: bool = False
 
     def table(self) -> str:
         """Created / updated / skipped / refused for each kind the run touched."""
@@ -89,7 +94,8 @@ class ImportReport:
         return "\n".join(lines)
 
     def summary(self) -> str:
-        lines = [
+        lines = ["Dry run: nothing was written. A real run would do this:"] if self.dry_run else []
+        lines += [
             f"{self.files} file(s): {self.counts['created']} created, "
             f"{self.counts['updated']} updated, {self.counts['skipped']} skipped"
         ]
@@ -194,21 +200,28 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
     return files
 
 
-def _parse_file(path: Path, *, include_private: bool) -> ParsedFile:
+def _parse_file(path: Path, *, include_private: bool, format: str | None = None) -> ParsedFile:
+    """``format`` (a value of FORMAT_CHOICES) when the operator named one, else detected."""
     # A WordPress export is recognised by its start and streamed, whatever its name (but a
     # Markdown or text file that quotes one is still that).
-    if path.suffix.lower() not in EXTENSIONS and looks_like_wxr(path):
+    if format == "wxr" or (
+        format is None and path.suffix.lower() not in EXTENSIONS and looks_like_wxr(path)
+    ):
         return parse_wxr(path, include_private=include_private)
-    _refuse_unsupported(path)  # by name, before reading (a .zip is not text at all)
-    text = read_text(path, expected=EXPECTED.get(EXTENSIONS.get(path.suffix.lower(), ""), ""))
-    return PARSERS[detect_format(path, text)](path, text)
+    if format is None:
+        _refuse_unsupported(path)  # by name, before reading (a .zip is not text at all)
+    format = format or EXTENSIONS.get(path.suffix.lower())
+    text = read_text(path, expected=EXPECTED.get(format or "", ""))
+    return PARSERS[format or detect_format(path, text)](path, text)
 
 
-def parse_files(paths: Iterable[Path], *, include_private: bool = False) -> list[ParsedFile]:
+def parse_files(
+    paths: Iterable[Path], *, include_private: bool = False, format: str | None = None
+) -> list[ParsedFile]:
     parsed: list[ParsedFile] = []
     articles = 0
     for path in expand_paths(paths):
-        parsed_file = _parse_file(path, include_private=include_private)
+        parsed_file = _parse_file(path, include_private=include_private, format=format)
         articles += len(parsed_file.articles)
         if articles > MAX_ARTICLES:
             raise ImportFailure(
@@ -227,6 +240,8 @@ def import_paths(
     include_private: bool = False,
     reconfirm: bool = False,
     on_progress: Callable[[int, int], None] | None = None,
+    format: str | None = None,
+    dry_run: bool = False,
 ) -> ImportReport:
     """Import the files; raises ``ImportFailure`` before writing anything if one is malformed.
 
@@ -234,9 +249,14 @@ def import_paths(
     ``publish`` is refused for them, since it would put the source's drafts and private posts
     live. Subscribers subscribed on the source arrive confirmed, or with ``reconfirm`` pending
     with a confirmation email (``member_imports``). ``on_progress(done, total)`` hears of each
-    article written.
+    article written. ``format`` is a value of FORMAT_CHOICES, for every file.
+
+    ``dry_run`` writes everything inside the transaction and then rolls it back, so that its
+    report counts exactly what a real run would create, update and skip. Nothing leaves the
+    transaction meanwhile: Related Stories refreshes are queued only on commit, and no
+    confirmation email is owed (``reconfirm`` is counted, not acted on).
     """
-    parsed = parse_files(paths, include_private=include_private)
+    parsed = parse_files(paths, include_private=include_private, format=format)
     for parsed_file in parsed:
         if publish and parsed_file.format in FORMATS_WITH_STATUS:
             raise ImportFailure(
@@ -250,7 +270,10 @@ def import_paths(
     report.remarks = [printable(f"{f.path}: {remark}") for f in parsed for remark in f.remarks]
     total = sum(len(f.articles) for f in parsed)
     done = 0
-    with refresh_deferred(), transaction.atomic(), indexing_deferred():
+    # A real run refreshes Related Stories once for the batch, after the commit; a dry run's
+    # refreshes are queued per article inside the transaction, and dropped with its rollback.
+    refreshes = nullcontext() if dry_run else refresh_deferred()
+    with refreshes, transaction.atomic(), _rolled_back_if(dry_run), indexing_deferred():
         before = _library_counts()
         home = home_page_ensure()
         for parsed_file in parsed:
@@ -285,14 +308,27 @@ def import_paths(
                 members = members_import(
                     members=parsed_file.members,
                     platform=parsed_file.platform or parsed_file.format,
-                    reconfirm=reconfirm,
+                    reconfirm=reconfirm and not dry_run,
                 )
                 report.tally["subscribers"]["created"] += members.created
                 report.tally["subscribers"]["skipped"] += members.already_present
         after = _library_counts()
         for kind in ("topics", "authors", "images"):
             report.tally[kind]["created"] += after[kind] - before[kind]
+    report.dry_run = dry_run
     return report
+
+
+@contextmanager
+def _rolled_back_if(dry_run: bool) -> Iterator[None]:
+    """At the end of the block, mark the enclosing transaction to be rolled back on a dry run.
+
+    Between the transaction and ``indexing_deferred``, so that the index is written (and rolled
+    back) first: once a transaction is marked, Django refuses any further query in it.
+    """
+    yield
+    if dry_run:
+        transaction.set_rollback(True)
 
 
 def _library_counts() -> dict[str, int]:

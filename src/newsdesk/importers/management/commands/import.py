@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from newsdesk.importers.base import ImportFailure
 from newsdesk.importers.progress import Progress
-from newsdesk.importers.runner import import_paths
+from newsdesk.importers.runner import FORMAT_CHOICES, import_paths
 
 
 class Command(BaseCommand):
@@ -59,6 +59,22 @@ class Command(BaseCommand):
             help="Import a WordPress export's private posts too, as drafts (left out by default).",
         )
         parser.add_argument(
+            "--format",
+            choices=sorted(FORMAT_CHOICES),
+            help=(
+                "Read every file as this format, whatever its name or first characters (by "
+                "default each file's format is detected)."
+            ),
+        )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help=(
+                "Check and import everything inside a transaction, print the summary, and roll "
+                "it all back: nothing is written and no email is sent."
+            ),
+        )
+        parser.add_argument(
             "--reconfirm",
             action="store_true",
             help=(
@@ -97,6 +113,8 @@ class Command(BaseCommand):
                 reconfirm=options["reconfirm"],
                 on_article=show,
                 on_progress=advance,
+                format=FORMAT_CHOICES.get(options["format"] or ""),
+                dry_run=options["dry_run"],
             )
         except ImportFailure as failure:
             raise CommandError(f"{failure} (nothing was imported)") from None
