@@ -364,3 +364,11 @@ NEWSDESK_WEBHOOK_MAX_BYTES = env_int(
 # immediate backend of tests and development, which the row limit keeps within one request).
 NEWSDESK_IMPORT_MAX_BYTES = env_int("NEWSDESK_IMPORT_MAX_BYTES", 2_000_000, minimum=1_000)
 NEWSDESK_IMPORT_MAX_ROWS = env_int("NEWSDESK_IMPORT_MAX_ROWS", 2_000, minimum=1)
+
+# --- Site imports uploaded in the admin (importers/admin_views.py) --------------------------------
+# Uploads wait here for the worker, outside MEDIA_ROOT so that no URL serves them (a Ghost export
+# holds the subscriber list); each is deleted once its import has run. Several workers on several
+# machines need this folder shared between them and the web processes.
+NEWSDESK_SITE_IMPORT_DIR = DATA_DIR / "imports"
+# Uploads are bounded by NEWSDESK_MAX_REQUEST_BYTES (12 MB by default): larger exports are
+# imported with the command, or after raising it.
