@@ -17,6 +17,7 @@ from django.db import transaction
 from wagtail.images import get_image_model
 
 from newsdesk.importers.base import MAX_ARTICLES, ImportFailure, ParsedFile, printable, read_text
+from newsdesk.importers.ghost import looks_like_ghost, parse_ghost
 from newsdesk.importers.jsonl import parse_jsonl
 from newsdesk.importers.markdown import parse_markdown
 from newsdesk.importers.plaintext import EXPECTED_LAYOUT, parse_plaintext
@@ -47,7 +48,13 @@ EXTENSIONS = {
 }
 # The names ``--format`` takes, and the parser each stands for: for a file whose extension or
 # start would be read as something else (a WordPress export saved as .txt).
-FORMAT_CHOICES = {"wordpress": "wxr", "jsonl": "jsonl", "markdown": "markdown", "text": "text"}
+FORMAT_CHOICES = {
+    "wordpress": "wxr",
+    "ghost": "ghost",
+    "jsonl": "jsonl",
+    "markdown": "markdown",
+    "text": "text",
+}
 # What an empty file of a format should have held, for the formats whose layout is not obvious.
 EXPECTED = {"text": EXPECTED_LAYOUT}
 MAX_FILES = 10_000
@@ -116,7 +123,7 @@ class ImportReport:
 # of plain text (a WordPress export became one article headed "<rss version="2.0" …>").
 UNSUPPORTED_EXPORTS = {
     ".xml": "an XML file that is not a WordPress export (WXR)",
-    ".json": "a JSON file (a Ghost export?)",
+    ".json": "a JSON file that is not a Ghost export",
     ".zip": "a ZIP archive (a Substack export?)",
     ".csv": "a CSV file",
     ".html": "an HTML file",
@@ -131,7 +138,8 @@ def _refuse_unsupported(path: Path, what: str | None = None) -> None:
             path,
             None,
             f"{what} cannot be imported yet: newsdesk reads plain text (.txt), "
-            "Markdown (.md), JSON Lines (.jsonl) and WordPress exports (WXR .xml)",
+            "Markdown (.md), JSON Lines (.jsonl), WordPress exports (WXR .xml) and Ghost "
+            "exports (.json)",
         )
 
 
@@ -208,6 +216,10 @@ def _parse_file(path: Path, *, include_private: bool, format: str | None = None)
         format is None and path.suffix.lower() not in EXTENSIONS and looks_like_wxr(path)
     ):
         return parse_wxr(path, include_private=include_private)
+    if format == "ghost" or (
+        format is None and path.suffix.lower() not in EXTENSIONS and looks_like_ghost(path)
+    ):
+        return parse_ghost(path, include_private=include_private)
     if format is None:
         _refuse_unsupported(path)  # by name, before reading (a .zip is not text at all)
     format = format or EXTENSIONS.get(path.suffix.lower())

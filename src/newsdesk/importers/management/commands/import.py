@@ -12,17 +12,18 @@ from newsdesk.importers.runner import FORMAT_CHOICES, import_paths
 
 class Command(BaseCommand):
     help = (
-        "Import articles from plain text, Markdown (with YAML front matter) or JSON Lines files, "
-        "or folders of them, and posts from a WordPress export (WXR .xml, named directly). The "
-        "format is detected from the extension, else from the content. Re-importing updates "
+        "Import articles from plain text, Markdown (with YAML front matter) or JSON Lines "
+        "files, or folders of them, and the posts, pages and members of a WordPress export "
+        "(WXR .xml) or a Ghost export (.json), named directly. The format is detected from the "
+        "extension, else from the content (or named with --format). Re-importing updates "
         "changed articles and skips unchanged ones. A malformed file stops the import before "
         "anything is written, with its name, line and field. A path may be a pipe such as "
         "/dev/stdin; every input is read up to 64 MB (a WordPress export, streamed, to 1 GB). "
-        "Plain text: the headline on "
-        "the first line (or the page's title, then the headline), then paragraphs separated by "
-        "blank lines or one per line; a short line without final punctuation before a "
-        "paragraph becomes a heading; page furniture lines (Share, Advertisement, Image "
-        "caption, ..., Related Topics) are dropped, and their count is printed."
+        "Plain text: the headline on the first line (or the page's title, then the headline), "
+        "then paragraphs separated by blank lines or one per line; a short line without final "
+        "punctuation before a paragraph becomes a heading; page furniture lines (Share, "
+        "Advertisement, Image caption, ..., Related Topics) are dropped, and their count is "
+        "printed."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -41,8 +42,8 @@ class Command(BaseCommand):
             "--publish",
             action="store_true",
             help=(
-                "Publish the articles (a future date schedules them). Refused for a WordPress "
-                "export, whose posts keep their own status."
+                "Publish the articles (a future date schedules them). Refused for WordPress and "
+                "Ghost exports, whose posts keep their own status."
             ),
         )
         mode.add_argument(
@@ -50,7 +51,7 @@ class Command(BaseCommand):
             action="store_true",
             help=(
                 "Keep the articles as drafts for an editor to review (the default; for a "
-                "WordPress export, also its published and scheduled posts)."
+                "WordPress or Ghost export, also its published and scheduled posts)."
             ),
         )
         parser.add_argument(
