@@ -61,8 +61,12 @@ _PUBLIC = {"public", ""}
 
 
 def looks_like_ghost(path: Path) -> bool:
-    """A JSON object whose first keys are Ghost's (``db``, or ``meta`` and ``data``)."""
+    """A regular file holding a JSON object whose first keys are Ghost's (``db``, or ``meta``
+    and ``data``). Pipes are not sniffed: what is read from them to look could not be read
+    again, and the import would wait for a writer that has gone."""
     try:
+        if not path.is_file():
+            return False
         with path.open("rb") as handle:
             start = handle.read(_SNIFF_BYTES).lstrip(b"\xef\xbb\xbf \t\r\n")
     except OSError:
