@@ -323,7 +323,11 @@ def test_a_folder_with_too_many_files_stops_counting(
             "an XML file that is not a WordPress export (WXR)",
         ),
         # A Ghost export is imported (tests/importers/test_ghost.py); other JSON is not.
-        ("package.json", '{"name": "site", "version": "1.0.0"}\n', "a JSON file that is not a Ghost"),
+        (
+            "package.json",
+            '{"name": "site", "version": "1.0.0"}\n',
+            "a JSON file that is not a Ghost",
+        ),
         ("export", "<rss version='2.0'><channel/></rss>\n", "markup (XML or HTML)"),
         ("substack.zip", b"PK\x03\x04\x14\x00\x00\x00\xff\xfe", "a Substack export?"),
     ],
