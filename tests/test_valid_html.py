@@ -28,6 +28,7 @@ from PIL import Image as PillowImage
 from wagtail.images import get_image_model
 
 from newsdesk.news.models import ArticlePage, HomePage
+from newsdesk.news.services import ArticleInput, plain_page_save
 from newsdesk.newsletter.delivery.sender import digest_send
 from newsdesk.newsletter.digests.services import digest_ensure, digest_freeze
 from newsdesk.newsletter.models import Digest, Subscriber
@@ -112,6 +113,15 @@ def _publication(home: HomePage, make_article: Callable[..., ArticlePage]) -> Ar
     ArticlePage.objects.filter(pk=article.pk).update(
         featured_image=_picture("Harbour wall"), featured_image_alt="Cranes lift stone blocks"
     )
+    # A plain page, which every page's footer then links.
+    about = ArticleInput(
+        title="About the Courier",
+        body_html="<h2>Who we are</h2><p>A newsroom.</p><h2>Contact</h2><p>Write to us.</p>",
+        slug="about",
+        source="test",
+        external_id="about",
+    )
+    plain_page_save(data=about, publish=True, home=home)
     return ArticlePage.objects.get(pk=article.pk)
 
 
@@ -152,6 +162,7 @@ def test_every_public_page_and_email_is_valid_html(
         "home": _page(client, "/"),
         "home, page 2": _page(client, "/?page=2"),
         "article": _page(client, article.url),
+        "plain page": _page(client, "/about/"),
         "topic": _page(client, "/topics/harbour/"),
         "author": _page(client, "/authors/maya-okafor/"),
         "search results": _page(client, "/search/?q=harbour"),

@@ -4,6 +4,7 @@ authors, members, re-imports, and hostile or malformed files."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from newsdesk.news.models import ArticlePage
+from newsdesk.news.models import ArticlePage, PlainPage
 from newsdesk.newsletter.models import Consent, Subscriber
 from tests.importers.commands import assert_refused, run_import
 
@@ -210,3 +211,12 @@ def test_invalid_utf8_is_refused(tmp_path: Path, db: None) -> None:
     path = tmp_path / "export.json"
     path.write_bytes(b'{"db": [{"meta": {"exported_on": 1},\n"data": {"posts": ["\xff"]}}]}')
     assert_refused(run_import(path), path, 2, "not valid UTF-8")
+
+
+def test_a_page_becomes_a_plain_page(imported: str, client: Client) -> None:
+    page = PlainPage.objects.get(import_source="ghost", import_external_id="6650a6")
+    assert (page.title, page.slug, page.live) == ("About us", "about", True)
+    assert page.body == "<p>We are a local paper.</p>"
+    assert not ArticlePage.objects.filter(import_external_id="6650a6").exists()
+    assert client.get("/about/").status_code == 200
+    assert re.search(r"^pages\s+1\s+0\s+0", imported, re.MULTILINE), imported

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,7 +13,7 @@ from wagtail.contrib.redirects.models import Redirect
 
 from newsdesk.importers.base import ImportFailure
 from newsdesk.importers.wxr import parse_wxr
-from newsdesk.news.models import ArticlePage
+from newsdesk.news.models import ArticlePage, PlainPage
 from tests.importers.commands import assert_refused, run_import
 
 SAMPLE = Path(__file__).parent / "samples" / "wordpress.xml"
@@ -87,8 +88,22 @@ def test_statuses_are_kept(imported: str) -> None:
         "106",
     }
     assert "1 × private post not imported (--include-private imports them as drafts)" in imported
-    assert "1 × page not imported (pages are not supported yet)" in imported
     assert "1 × password-protected post imported as a draft" in imported
+
+
+def test_a_page_becomes_a_plain_page_in_the_footer(imported: str, client: Client) -> None:
+    page = PlainPage.objects.get(import_source="wordpress", import_external_id="2")
+    assert (page.title, page.slug, page.live) == ("About us", "about", True)
+    assert "We are a small newsroom." in page.body
+    assert re.search(r"^pages\s+1\s+0\s+0", imported, re.MULTILINE), imported
+    assert '<a href="/about/">About us</a>' in client.get("/").content.decode()
+    # WordPress's own address of a page is /?page_id=2; /about/ is its new address too.
+    response = client.get("/?page_id=2")
+    assert (response.status_code, response["Location"]) == (301, "/about/")
+    assert not Redirect.objects.filter(old_path="/about").exists()
+    again = run_import(SAMPLE)
+    assert re.search(r"^pages\s+0\s+0\s+1", again.stdout, re.MULTILINE), again.stdout
+    assert PlainPage.objects.count() == 1
 
 
 def test_a_block_editor_body_keeps_its_headed_sections_and_loses_what_is_unsafe(
@@ -195,7 +210,7 @@ def test_old_permalinks_redirect_to_the_article(imported: str, client: Client) -
     # Other parameters stay out of the way of the match.
     response = client.get("/?p=101&utm_source=newsletter")
     assert (response.status_code, response["Location"]) == (301, new_url)
-    assert "old address(es) now redirect to their article" in imported
+    assert "old address(es) now redirect to their new one" in imported
 
 
 def test_the_home_page_and_unknown_post_ids_are_not_redirected(

@@ -25,7 +25,12 @@ from django.utils import timezone
 
 from newsdesk.news import versioning
 from newsdesk.news.models import ArticlePage, Author, Topic
-from newsdesk.news.services import ArticleInput, article_save, home_page_ensure
+from newsdesk.news.services import (
+    ArticleInput,
+    article_save,
+    home_page_ensure,
+    plain_page_save,
+)
 from tests.helpers import bulk_publish_articles, rolled_back
 
 SMALL, LARGE = 10, 500
@@ -90,11 +95,16 @@ def archive(django_db_setup: None, django_db_blocker: Any) -> Iterator[Archive]:
                 external_id=f"c{n}",
             )
             articles.append(article_save(data=data, publish=True, home=home)[0])
+        about = ArticleInput(
+            title="About", body_html="<h2>Who</h2><p>Us.</p>", slug="about", source="count"
+        )
+        plain_page_save(data=about, publish=True, home=home)
         reading = ArticlePage.objects.get(pk=articles[4].pk)
         urls = {
             "home": "/",
             "home page 2": "/?page=2",
             "article": reading.url,
+            "plain page": "/about/",
             "topic": "/topics/council/",
             "author": "/authors/maya-okafor/",
             "rss": "/feed/rss/",
@@ -128,6 +138,7 @@ PAGES = [
     "home",
     "home page 2",
     "article",
+    "plain page",
     "topic",
     "author",
     "rss",

@@ -14,7 +14,7 @@ from tests.helpers import parse_html
 from tests.newsletter.conftest import Mailbox, signup, subscriber, wait_for
 
 pytestmark = pytest.mark.django_db
-COLD_QUERIES = 6  # rebuilding the topic nav and Recent Articles fragments, and the Site
+COLD_QUERIES = 7  # rebuilding the topic nav, Recent Articles and footer fragments, and the Site
 
 
 @pytest.fixture(autouse=True)

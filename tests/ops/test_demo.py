@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from django.test import Client
 from django.test.utils import override_settings
 
-from newsdesk.news.models import ArticlePage, Author, Topic
+from newsdesk.news.models import ArticlePage, Author, PlainPage, Topic
 from newsdesk.ops.demo import ADMIN_USERNAME, demo_admin_ensure, demo_content_load
 from tests.helpers import parse_html
 
@@ -33,6 +33,9 @@ def test_demo_content_is_a_publication_and_loads_once(client: Client, db: None) 
     # And the site shows it.
     assert client.get("/").status_code == 200
     assert client.get(published.first().url).status_code == 200
+    # An "About" page, linked from every footer.
+    assert '<a href="/about/">About us</a>' in client.get("/").content.decode()
+    assert PlainPage.objects.published().count() == 1
 
 
 def test_demo_articles_have_a_drawn_picture_with_alt_text(client: Client, db: None) -> None:

@@ -23,12 +23,13 @@ from newsdesk.importers.markdown import parse_markdown
 from newsdesk.importers.plaintext import EXPECTED_LAYOUT, parse_plaintext
 from newsdesk.importers.wxr import looks_like_wxr, parse_wxr
 from newsdesk.news.indexing import indexing_deferred
-from newsdesk.news.models import ArticlePage, Author, Topic
+from newsdesk.news.models import ArticlePage, Author, PlainPage, Topic
 from newsdesk.news.services import (
     SaveResult,
-    article_old_paths_keep,
     article_save,
     home_page_ensure,
+    old_paths_keep,
+    plain_page_save,
 )
 from newsdesk.newsletter.subscriptions.member_imports import members_import
 from newsdesk.related.triggers import refresh_deferred
@@ -110,7 +111,7 @@ class ImportReport:
         if any(sum(self.tally[kind].values()) for kind in KINDS if kind != "articles"):
             lines.append(self.table())
         if self.redirects:
-            lines.append(f"{self.redirects} old address(es) now redirect to their article")
+            lines.append(f"{self.redirects} old address(es) now redirect to their new one")
         lines.extend(f"{count} × {note}" for note, count in sorted(self.notes.items()))
         lines.extend(
             f"{count} × {kind} refused: {reason}"
@@ -280,7 +281,7 @@ def import_paths(
             )
     report = ImportReport(files=len(parsed))
     report.remarks = [printable(f"{f.path}: {remark}") for f in parsed for remark in f.remarks]
-    total = sum(len(f.articles) for f in parsed)
+    total = sum(len(f.articles) + len(f.pages) for f in parsed)
     done = 0
     # A real run refreshes Related Stories once for the batch, after the commit; a dry run's
     # refreshes are queued per article inside the transaction, and dropped with its rollback.
@@ -302,18 +303,23 @@ def import_paths(
                 # 301 to a 404, and tell its new slug (its headline) before publication. A later
                 # re-import adds them once an editor has published it.
                 if data.old_paths and ArticlePage.objects.filter(pk=article.pk, live=True).exists():
-                    report.redirects += article_old_paths_keep(
-                        article=article, paths=data.old_paths
-                    )
+                    report.redirects += old_paths_keep(page=article, paths=data.old_paths)
                 if on_article:
                     on_article(result, article.title)
                 done += 1
                 if on_progress:
                     on_progress(done, total)
-            if parsed_file.pages:
-                report.notes["page not imported (plain pages are not supported yet)"] += len(
-                    parsed_file.pages
-                )
+            for data in parsed_file.pages:
+                live = publish if data.wanted_live is None or draft else data.wanted_live
+                page, result = plain_page_save(data=data, publish=live, home=home)
+                report.tally["pages"][result] += 1
+                if data.old_paths and PlainPage.objects.filter(pk=page.pk, live=True).exists():
+                    report.redirects += old_paths_keep(page=page, paths=data.old_paths)
+                if on_article:
+                    on_article(result, page.title)
+                done += 1
+                if on_progress:
+                    on_progress(done, total)
         # Subscribers last: with ``reconfirm`` their emails are queued as they are written.
         for parsed_file in parsed:
             if parsed_file.members:

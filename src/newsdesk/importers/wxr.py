@@ -170,9 +170,11 @@ class _Channel:
 
 
 def parse_wxr(path: Path, *, include_private: bool = False) -> ParsedFile:
-    """Every post of the export as an article; other items are counted in the notes."""
+    """Every post of the export as an article and every page as a plain page; other items
+    are counted in the notes."""
     channel = _Channel()
     articles: list[ArticleInput] = []
+    pages: list[ArticleInput] = []
     seen_ids: set[str] = set()
     wordpress_namespace = False
     channel_element: Element | None = None
@@ -206,15 +208,16 @@ def parse_wxr(path: Path, *, include_private: bool = False) -> ParsedFile:
                 if login:
                     channel.authors[login] = name or login
             elif kind == ("", "item"):
-                article = _article(path, _read_post(value), channel, include_private)
-                if article is not None:
+                item = _article(path, _read_post(value), channel, include_private)
+                if item is not None:
+                    article, is_page = item
                     if article.external_id in seen_ids:
                         raise ImportFailure(
                             path, None, f"post {article.external_id} appears twice in the export"
                         )
                     seen_ids.add(article.external_id)
-                    articles.append(article)
-                    if len(articles) > MAX_ARTICLES:
+                    (pages if is_page else articles).append(article)
+                    if len(articles) + len(pages) > MAX_ARTICLES:
                         raise ImportFailure(
                             path, None, f"more than {MAX_ARTICLES:,} posts; import in batches"
                         )
@@ -223,7 +226,7 @@ def parse_wxr(path: Path, *, include_private: bool = False) -> ParsedFile:
                     channel_element.clear()
     if not root_checked:
         raise ImportFailure(path, None, "the file is empty")
-    return ParsedFile(path=path, format="wxr", articles=articles, notes=channel.notes)
+    return ParsedFile(path=path, format="wxr", articles=articles, pages=pages, notes=channel.notes)
 
 
 def _namespace(element: Element) -> str:
@@ -232,13 +235,12 @@ def _namespace(element: Element) -> str:
 
 def _article(
     path: Path, post: _Post, channel: _Channel, include_private: bool
-) -> ArticleInput | None:
+) -> tuple[ArticleInput, bool] | None:
+    """The post (or page) as an article, and whether it is a page; None to leave it out."""
     notes = channel.notes
     post_type = post.get("wp", "post_type") or "post"
-    if post_type != "post":
-        if post_type == "page":
-            notes["page not imported (pages are not supported yet)"] += 1
-        elif post_type == "attachment":
+    if post_type not in {"post", "page"}:
+        if post_type == "attachment":
             notes["attachment not imported (media files are not supported yet)"] += 1
         else:
             notes[f"{_plain(post_type)[:40]} item skipped"] += 1
@@ -251,9 +253,10 @@ def _article(
     if live is None:
         return None
     try:
-        return _build(path, post, post_id, live, channel)
+        article = _build(path, post, post_id, live, channel, is_page=post_type == "page")
     except ImportFailure as failure:
         raise ImportFailure(path, None, f"{where}: {failure.message}") from None
+    return (article, post_type == "page") if article is not None else None
 
 
 def _wanted_live(post: _Post, notes: Counter[str], include_private: bool) -> bool | None:
@@ -309,9 +312,10 @@ def _topics(post: _Post) -> tuple[str, ...]:
     return clean_names(names[:MAX_NAMES], field="category", path=Path(), line=None)
 
 
-def _old_paths(post: _Post, post_id: str) -> tuple[str, ...]:
-    """The addresses the post had: its permalink's path and WordPress's ``/?p=<id>``."""
-    paths = [f"/?p={post_id}"]
+def _old_paths(post: _Post, post_id: str, parameter: str) -> tuple[str, ...]:
+    """The addresses the post had: its permalink's path and WordPress's ``/?p=<id>`` (a
+    page's: ``/?page_id=<id>``)."""
+    paths = [f"/?{parameter}={post_id}"]
     parts = urlsplit(post.get("", "link").strip())
     if parts.path not in {"", "/"}:
         paths.append(parts.path)
@@ -327,9 +331,10 @@ def _dek(text: str, notes: Counter[str]) -> str:
 
 
 def _build(
-    path: Path, post: _Post, post_id: str, live: bool, channel: _Channel
+    path: Path, post: _Post, post_id: str, live: bool, channel: _Channel, *, is_page: bool
 ) -> ArticleInput | None:
     notes = channel.notes
+    kind = "page" if is_page else "post"
     raw_body = post.get("content", "encoded")
     if len(raw_body) > MAX_BODY_CHARS:
         raise ImportFailure(path, None, f"body is longer than {MAX_BODY_CHARS:,} characters")
@@ -338,12 +343,12 @@ def _build(
     body = _EMPTY_PARAGRAPH.sub("", sanitize_html(cleaned.html)).strip()
     if not _plain(body):
         # WordPress keeps empty drafts; an article needs body text, and nothing is lost.
-        notes["post with no body text not imported"] += 1
+        notes[f"{kind} with no body text not imported"] += 1
         return None
     title = _plain(post.get("", "title"))
     if not title:
-        notes["untitled post given a headline from its id"] += 1
-        title = f"Untitled WordPress post {post_id}"
+        notes[f"untitled {kind} given a headline from its id"] += 1
+        title = f"Untitled WordPress {kind} {post_id}"
     creator = _plain(post.get("dc", "creator"))
     author = channel.authors.get(creator, creator)
     return ArticleInput(
@@ -357,5 +362,5 @@ def _build(
         source=SOURCE,
         external_id=post_id,
         wanted_live=live,
-        old_paths=_old_paths(post, post_id),
+        old_paths=_old_paths(post, post_id, "page_id" if is_page else "p"),
     )

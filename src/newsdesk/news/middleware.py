@@ -33,8 +33,8 @@ class CachedSiteMiddleware:
 
 
 class QueryRedirectMiddleware:
-    """``/?p=123``, WordPress's own address of post 123, answers 301 to the article imported
-    from it.
+    """``/?p=123`` and ``/?page_id=7``, WordPress's own addresses of post 123 and page 7,
+    answer 301 to the article or page imported from them.
 
     Wagtail's RedirectMiddleware only looks for a redirect when the answer is a 404, and the
     home page answers ``/?p=123`` with itself (200). Only that shape is looked up, so no other
@@ -45,14 +45,20 @@ class QueryRedirectMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        post_id = request.GET.get("p", "")
-        # Bounded: a post id is at most 20 digits (a 64-bit number), and no request should make
-        # the lookup work harder than that.
-        if request.path == "/" and len(post_id) <= 20 and post_id.isascii() and post_id.isdigit():
-            from wagtail.contrib.redirects.middleware import get_redirect
+        if request.path == "/" and request.method in {"GET", "HEAD"}:
+            for parameter in _ID_PARAMETERS:
+                post_id = request.GET.get(parameter, "")
+                # Bounded: a post id is at most 20 digits (a 64-bit number), and no request
+                # should make the lookup work harder than that.
+                if len(post_id) <= 20 and post_id.isascii() and post_id.isdigit():
+                    from wagtail.contrib.redirects.middleware import get_redirect
 
-            redirect = get_redirect(request, f"/?p={post_id}")
-            link = redirect.link if redirect is not None else None
-            if link and request.method in {"GET", "HEAD"}:
-                return HttpResponsePermanentRedirect(link)
+                    redirect = get_redirect(request, f"/?{parameter}={post_id}")
+                    link = redirect.link if redirect is not None else None
+                    if link:
+                        return HttpResponsePermanentRedirect(link)
         return self.get_response(request)
+
+
+# WordPress's addresses of a post (``/?p=123``) and of a page (``/?page_id=7``).
+_ID_PARAMETERS = ("p", "page_id")

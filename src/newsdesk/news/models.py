@@ -1,4 +1,5 @@
-"""Pages and snippets of a publication: the home page, articles, topics and authors."""
+"""Pages and snippets of a publication: the home page, articles, plain pages, topics and
+authors."""
 
 from __future__ import annotations
 
@@ -17,8 +18,13 @@ from wagtail.models import Page, PageManager
 from wagtail.search import index
 from wagtail.url_routing import RouteResult
 
-from newsdesk.news.queries import ArticleQuerySet, restricted_paths, within_dates
-from newsdesk.news.rendering import BodyRendering, render_body
+from newsdesk.news.queries import (
+    ArticleQuerySet,
+    PlainPageQuerySet,
+    restricted_paths,
+    within_dates,
+)
+from newsdesk.news.rendering import BodyRendering, excerpt, render_body
 
 # Features of the body editor: headed sections (h2/h3), lists, quotes, links, images.
 BODY_FEATURES = ["h2", "h3", "bold", "italic", "link", "ol", "ul", "blockquote", "hr", "image"]
@@ -87,7 +93,7 @@ class HomePage(Page):
     intro = models.CharField(max_length=300, blank=True, help_text="Shown under the site name.")
 
     content_panels = [*Page.content_panels, FieldPanel("intro")]
-    subpage_types = ["news.ArticlePage"]
+    subpage_types = ["news.ArticlePage", "news.PlainPage"]
     parent_page_types = ["wagtailcore.Page"]
     max_count = 1
     allowed_http_methods = READ_ONLY_METHODS
@@ -96,15 +102,19 @@ class HomePage(Page):
         """Find an article in one query: Wagtail's default takes two (the child page, then its
         specific type) on every article view."""
         if len(path_components) == 1:
-            article = (
-                ArticlePage.objects.child_of(self)
-                .filter(slug=path_components[0], live=True)
-                .first()
-            )
-            if article is None:
+            # Articles first: they are most of the pages and most of the views. A plain page
+            # ("About") costs a second query, as does a path that is neither.
+            child: Page | None = None
+            for model in (ArticlePage, PlainPage):
+                child = (
+                    model.objects.child_of(self).filter(slug=path_components[0], live=True).first()
+                )
+                if child is not None:
+                    break
+            if child is None:
                 raise Http404
-            article._cached_parent_obj = self
-            return article.route(request, [])
+            child._cached_parent_obj = self
+            return child.route(request, [])
         return super().route(request, path_components)
 
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -245,6 +255,59 @@ class ArticlePage(Page):
         context["topics"] = furniture.topics
         context["authors"] = furniture.authors
         return context
+
+
+class PlainPage(Page):
+    """A page outside the news: "About", "Contact", "Corrections policy". No date, byline or
+    Related Stories; those with "Show in menus" (Promote tab) are linked in every page's
+    footer."""
+
+    body = RichTextField(features=BODY_FEATURES, help_text="Use Heading 2 for each section.")
+    # Where an imported page came from, as for articles (``ArticlePage.import_source``).
+    import_source = models.CharField(max_length=40, blank=True, editable=False)
+    import_external_id = models.CharField(max_length=255, blank=True, editable=False)
+
+    objects = PageManager.from_queryset(PlainPageQuerySet)()
+
+    content_panels = [*Page.content_panels, FieldPanel("body")]
+    search_fields = [*Page.search_fields, index.SearchField("body")]
+    parent_page_types = ["news.HomePage"]
+    subpage_types: list[str] = []
+    allowed_http_methods = READ_ONLY_METHODS
+
+    class Meta:
+        verbose_name = "plain page"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["import_source", "import_external_id"],
+                condition=~models.Q(import_external_id=""),
+                name="plain_page_unique_import_id",
+            )
+        ]
+
+    def clean(self) -> None:
+        super().clean()
+        if self.slug in RESERVED_SLUGS:
+            raise ValidationError({"slug": f"“{self.slug}” is used by the site itself."})
+
+    @cached_property
+    def rendered(self) -> BodyRendering:
+        return render_body(self.body)
+
+    @property
+    def browser_title(self) -> str:
+        return self.seo_title or self.title
+
+    @property
+    def description(self) -> str:
+        """For the meta description: the editor's, else the body's opening."""
+        return self.search_description or excerpt(self.body)
+
+    def get_view_restrictions(self) -> Any:
+        # As for articles: no queries for a page outside every restricted subtree.
+        if not any(self.path.startswith(path) for path in restricted_paths()):
+            return []
+        return super().get_view_restrictions()
 
 
 class PublicationVersion(models.Model):

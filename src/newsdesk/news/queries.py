@@ -2,15 +2,19 @@
 
 Every reader-facing list (home, topics, authors, search, feeds, sitemaps, related stories and the
 digest) starts from ``ArticlePage.objects.published()``; nothing else filters on status or dates.
+Plain pages ("About") have their own, datelessly: ``PlainPage.objects.published()``.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypeVar
 
 from django.db.models import Q
 from django.utils import timezone
 from wagtail.query import PageQuerySet
+
+QS = TypeVar("QS", bound=PageQuerySet)
 
 
 def within_dates(first_published_at: datetime | None, expire_at: datetime | None) -> bool:
@@ -37,6 +41,20 @@ def restricted_paths() -> tuple[str, ...]:
     )
 
 
+def _outside_restrictions(queryset: QS) -> QS:
+    """What Wagtail's public() does, with the restricted subtrees cached (public() reads them
+    from the database on every call, several times per page)."""
+    for path in restricted_paths():
+        queryset = queryset.exclude(path__startswith=path)
+    return queryset
+
+
+class PlainPageQuerySet(PageQuerySet):
+    def published(self) -> PlainPageQuerySet:
+        """Live and not behind a view restriction: a plain page has no dates of its own."""
+        return _outside_restrictions(self.live())
+
+
 class ArticleQuerySet(PageQuerySet):
     def published(self) -> ArticleQuerySet:
         """Live, not behind a view restriction, with a publication date that has come and an
@@ -52,11 +70,7 @@ class ArticleQuerySet(PageQuerySet):
         queryset = self.live().filter(
             Q(expire_at__isnull=True) | Q(expire_at__gt=now), first_published_at__lte=now
         )
-        # What Wagtail's public() does, with the restricted subtrees cached (public() reads
-        # them from the database on every call, several times per page).
-        for path in restricted_paths():
-            queryset = queryset.exclude(path__startswith=path)
-        return queryset
+        return _outside_restrictions(queryset)
 
     def newest_first(self) -> ArticleQuerySet:
         return self.order_by("-first_published_at", "-pk")

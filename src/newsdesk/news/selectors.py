@@ -13,12 +13,14 @@ from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
-from newsdesk.news.models import ArticlePage, Author, Topic
+from newsdesk.news.models import ArticlePage, Author, PlainPage, Topic
 from newsdesk.news.queries import ArticleQuerySet
 from newsdesk.news.versioning import cached
 
 # Search queries longer than this are cut: nobody types more, and long queries are costly.
 MAX_SEARCH_CHARS = 200
+# A footer is not a site map: beyond this many pages, the rest are reached from those.
+MAX_FOOTER_PAGES = 12
 _SEARCH_WORD = re.compile(r"\w+")
 
 
@@ -117,6 +119,17 @@ def article_furniture(article: ArticlePage, *, use_cache: bool = True) -> Articl
         return compute()
     edited = article.last_published_at.timestamp() if article.last_published_at else 0
     return cached(f"article:{article.pk}:{edited}", compute)
+
+
+def footer_pages() -> list[PlainPage]:
+    """The live plain pages an editor put in the menus ("About", "Contact"), in the admin's
+    order, for every page's footer; cached per publication version like the navigation."""
+
+    def compute() -> list[PlainPage]:
+        pages = PlainPage.objects.published().in_menu().order_by("path")
+        return list(pages.only("title", "slug", "url_path")[:MAX_FOOTER_PAGES])
+
+    return cached("footer-pages", compute)
 
 
 def topics_in_use() -> list[Topic]:

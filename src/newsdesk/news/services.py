@@ -1,4 +1,4 @@
-"""Writes to the publication: the home page, topics, authors and articles.
+"""Writes to the publication: the home page, topics, authors, articles and plain pages.
 
 Importers, the demo loader and the CLI call these; none of them touches models directly.
 """
@@ -17,7 +17,14 @@ from django.utils.text import slugify
 from wagtail.contrib.redirects.models import Redirect
 from wagtail.models import Page, Site
 
-from newsdesk.news.models import RESERVED_SLUGS, ArticlePage, Author, HomePage, Topic
+from newsdesk.news.models import (
+    RESERVED_SLUGS,
+    ArticlePage,
+    Author,
+    HomePage,
+    PlainPage,
+    Topic,
+)
 
 SaveResult = Literal["created", "updated", "skipped"]
 
@@ -44,7 +51,7 @@ class ArticleInput:
     # date schedules), False keeps a draft. None leaves it to the run's --publish/--draft.
     wanted_live: bool | None = None
     # Paths the article had on the site it comes from ("/2024/06/10/slug/", "/?p=123"); they
-    # redirect to it (``article_old_paths_keep``).
+    # redirect to it (``old_paths_keep``).
     old_paths: tuple[str, ...] = ()
 
 
@@ -232,15 +239,60 @@ def article_save(
     return article, "created" if created else "updated"
 
 
-def article_old_paths_keep(*, article: ArticlePage, paths: tuple[str, ...]) -> int:
-    """Permanent redirects from the article's old addresses to it; returns how many are new.
+@transaction.atomic
+def plain_page_save(
+    *, data: ArticleInput, publish: bool, home: HomePage | None = None
+) -> tuple[PlainPage, SaveResult]:
+    """Create or update one plain page ("About") from an import; publish it, or keep a draft.
+
+    Only the title, SEO title, body and slug of ``data`` apply: a plain page has no date,
+    byline or topics. Matching is by (source, external id), as for articles. A new page is
+    put in the menus, so that the footer links it as the old site's menu did.
+    """
+    home = home or home_page_ensure()
+    key = _import_key(data)
+    page = (
+        PlainPage.objects.filter(import_source=data.source, import_external_id=key).first()
+        if key
+        else None
+    )
+    if page is not None:
+        current = page if page.live else page.get_latest_revision_as_object()
+        if (
+            not (page.live and page.has_unpublished_changes)
+            and page.live == publish
+            and (current.title, current.seo_title, current.body)
+            == (data.title, data.seo_title, data.body_html)
+        ):
+            return page, "skipped"
+    created = page is None
+    if page is None:
+        page = PlainPage(
+            live=False, show_in_menus=True, import_source=data.source, import_external_id=key
+        )
+    page.title = data.title
+    page.seo_title = data.seo_title
+    page.body = data.body_html
+    page.slug = article_slug_for(
+        home=home, wanted=data.slug or page.slug, title=data.title, exclude_pk=page.pk
+    )
+    if created:
+        home.add_child(instance=page)
+    revision = page.save_revision(clean=True)
+    if publish:
+        revision.publish()
+    return page, "created" if created else "updated"
+
+
+def old_paths_keep(*, page: Page, paths: tuple[str, ...]) -> int:
+    """Permanent redirects from a page's old addresses to it; returns how many are new.
 
     A path that already redirects somewhere is left alone (an editor's redirect, or a second
-    import of the same post), as is the article's own path, which would redirect to itself.
+    import of the same post), as is the page's own path, which would redirect to itself.
     Wagtail's middleware answers these on a 404; ``news.middleware.QueryRedirectMiddleware``
     answers those with a query string on the home page (``/?p=123``).
     """
-    own = Redirect.normalise_path(f"/{article.slug}/")
+    own = Redirect.normalise_path(f"/{page.slug}/")
     created = 0
     for path in paths:
         old_path = Redirect.normalise_path(path)
@@ -248,6 +300,6 @@ def article_old_paths_keep(*, article: ArticlePage, paths: tuple[str, ...]) -> i
             continue
         if Redirect.objects.filter(site=None, old_path=old_path).exists():
             continue
-        Redirect.objects.create(old_path=old_path, site=None, redirect_page=article)
+        Redirect.objects.create(old_path=old_path, site=None, redirect_page=page)
         created += 1
     return created

@@ -18,7 +18,12 @@ from django.utils import timezone
 from newsdesk.importers.jsonl import parse_record
 from newsdesk.news.indexing import indexing_deferred
 from newsdesk.news.models import ArticlePage, Topic
-from newsdesk.news.services import article_save, home_page_ensure
+from newsdesk.news.services import (
+    ArticleInput,
+    article_save,
+    home_page_ensure,
+    plain_page_save,
+)
 from newsdesk.newsletter.digests.services import digest_ensure, send_time
 from newsdesk.newsletter.models import Digest, DigestPick
 from newsdesk.ops.demo_images import topic_picture_ensure
@@ -72,7 +77,25 @@ def _demo_articles_save() -> int:
         count += 1
     for name, description in TOPIC_DESCRIPTIONS.items():
         Topic.objects.filter(name=name, description="").update(description=description)
+    plain_page_save(data=ABOUT_PAGE, publish=True, home=home)
     return count
+
+
+# A plain page, which every page's footer links (Pages → the home page → "About" in the admin).
+ABOUT_PAGE = ArticleInput(
+    title="About us",
+    slug="about",
+    source=DEMO_SOURCE,
+    external_id="about",
+    body_html=(
+        "<h2>Who we are</h2><p>A demonstration newsroom covering the fictional town of "
+        "Harrowgate Bay: its council, harbour, schools and sport. Every story here is sample "
+        "content written for newsdesk.</p>"
+        "<h2>Get the news</h2><p>Sign up for the daily newsletter in the sidebar, or follow "
+        "by RSS or Atom.</p>"
+        "<h2>Contact</h2><p>Write to the newsroom at news@example.org.</p>"
+    ),
+)
 
 
 def demo_admin_ensure() -> tuple[str, str]:

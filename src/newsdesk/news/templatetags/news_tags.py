@@ -29,6 +29,12 @@ def topic_nav(context: dict[str, Any]) -> dict[str, Any]:
     return {"topics": selectors.topics_in_use(), "current_slug": getattr(current, "slug", "")}
 
 
+@register.inclusion_tag("news/includes/footer_pages.html")
+def footer_pages() -> dict[str, Any]:
+    """Links to the plain pages in the menus ("About", "Contact")."""
+    return {"pages": selectors.footer_pages()}
+
+
 @register.filter
 def html_datetime(value: datetime | None) -> str:
     """For ``<time datetime>`` and meta dates: valid HTML, to the whole second (see ``dates``)."""

@@ -13,8 +13,9 @@ from newsdesk.importers.runner import FORMAT_CHOICES, import_paths
 class Command(BaseCommand):
     help = (
         "Import articles from plain text, Markdown (with YAML front matter) or JSON Lines "
-        "files, or folders of them, and the posts, pages and members of a WordPress export "
-        "(WXR .xml) or a Ghost export (.json), named directly. The format is detected from the "
+        "files, or folders of them; the posts and pages of a WordPress export (WXR .xml) and "
+        "the posts, pages and members of a Ghost export (.json), named directly (pages become "
+        "plain pages, members subscribers). The format is detected from the "
         "extension, else from the content (or named with --format). Re-importing updates "
         "changed articles and skips unchanged ones. A malformed file stops the import before "
         "anything is written, with its name, line and field. A path may be a pipe such as "
