@@ -137,7 +137,7 @@ def read_text(path: Path, *, expected: str = "") -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def check_text(value: str, *, field: str, path: Path, line: int | None) -> str:
+def check_text(value: str, *, field: str, path: Path | str, line: int | None) -> str:
     """Refuse a lone UTF-16 surrogate (``"\\ud800"`` in JSON or YAML escapes).
 
     It is not a character: PostgreSQL refuses it, SQLite's driver and nh3 cannot encode it,
@@ -157,7 +157,13 @@ def check_text(value: str, *, field: str, path: Path, line: int | None) -> str:
 
 
 def clean_line(
-    value: Any, *, field: str, path: Path, line: int | None, limit: int, required: bool = False
+    value: Any,
+    *,
+    field: str,
+    path: Path | str,
+    line: int | None,
+    limit: int,
+    required: bool = False,
 ) -> str:
     """A one-line text field: whitespace folded, control characters refused, length checked."""
     if value is None:
@@ -182,7 +188,7 @@ def clean_line(
     return text
 
 
-def clean_names(value: Any, *, field: str, path: Path, line: int | None) -> tuple[str, ...]:
+def clean_names(value: Any, *, field: str, path: Path | str, line: int | None) -> tuple[str, ...]:
     """Tags or authors: a list of names, or one comma-separated string."""
     if value is None or value == "":
         return ()
@@ -202,7 +208,7 @@ def clean_names(value: Any, *, field: str, path: Path, line: int | None) -> tupl
     return tuple(names)
 
 
-def clean_id(value: Any, *, path: Path, line: int | None) -> str:
+def clean_id(value: Any, *, path: Path | str, line: int | None) -> str:
     """An external id: text, or a whole number (JSON and YAML write numeric ids unquoted).
 
     Anything else would be stored as its Python spelling: ``1.10`` as "1.1", ``yes`` as
@@ -222,7 +228,7 @@ def clean_id(value: Any, *, path: Path, line: int | None) -> str:
     return clean_line(value, field="id", path=path, line=line, limit=MAX_ID_CHARS)
 
 
-def clean_date(value: Any, *, field: str, path: Path, line: int | None) -> datetime | None:
+def clean_date(value: Any, *, field: str, path: Path | str, line: int | None) -> datetime | None:
     """ISO 8601 date or date-time; a time without zone is read in the site's TIME_ZONE."""
     if value is None or value == "":
         return None
@@ -254,7 +260,7 @@ def clean_date(value: Any, *, field: str, path: Path, line: int | None) -> datet
     return parsed.astimezone(UTC)
 
 
-def clean_slug(value: Any, *, path: Path, line: int | None) -> str:
+def clean_slug(value: Any, *, path: Path | str, line: int | None) -> str:
     text = clean_line(value, field="slug", path=path, line=line, limit=200)
     return slugify(text)
 
@@ -270,7 +276,7 @@ def with_identity(article: ArticleInput) -> ArticleInput:
     return replace(article, slug=slugify(article.title)[:200].strip("-"))
 
 
-def check_body(html: str, *, path: Path, line: int | None) -> str:
+def check_body(html: str, *, path: Path | str, line: int | None) -> str:
     if len(html) > MAX_BODY_CHARS:
         raise ImportFailure(path, line, f"body is longer than {MAX_BODY_CHARS:,} characters")
     if not html.strip():

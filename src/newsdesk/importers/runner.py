@@ -21,6 +21,7 @@ from newsdesk.importers.ghost import looks_like_ghost, parse_ghost
 from newsdesk.importers.jsonl import parse_jsonl
 from newsdesk.importers.markdown import parse_markdown
 from newsdesk.importers.plaintext import EXPECTED_LAYOUT, parse_plaintext
+from newsdesk.importers.substack import looks_like_substack, parse_substack
 from newsdesk.importers.wxr import looks_like_wxr, parse_wxr
 from newsdesk.news.indexing import indexing_deferred
 from newsdesk.news.models import ArticlePage, Author, PlainPage, Topic
@@ -52,6 +53,7 @@ EXTENSIONS = {
 FORMAT_CHOICES = {
     "wordpress": "wxr",
     "ghost": "ghost",
+    "substack": "substack",
     "jsonl": "jsonl",
     "markdown": "markdown",
     "text": "text",
@@ -125,7 +127,7 @@ class ImportReport:
 UNSUPPORTED_EXPORTS = {
     ".xml": "an XML file that is not a WordPress export (WXR)",
     ".json": "a JSON file that is not a Ghost export",
-    ".zip": "a ZIP archive (a Substack export?)",
+    ".zip": "a ZIP archive that is not a Substack export (no posts.csv)",
     ".csv": "a CSV file",
     ".html": "an HTML file",
     ".htm": "an HTML file",
@@ -139,8 +141,8 @@ def _refuse_unsupported(path: Path, what: str | None = None) -> None:
             path,
             None,
             f"{what} cannot be imported yet: newsdesk reads plain text (.txt), "
-            "Markdown (.md), JSON Lines (.jsonl), WordPress exports (WXR .xml) and Ghost "
-            "exports (.json)",
+            "Markdown (.md), JSON Lines (.jsonl), WordPress exports (WXR .xml), Ghost "
+            "exports (.json) and Substack exports (.zip)",
         )
 
 
@@ -221,6 +223,10 @@ def _parse_file(path: Path, *, include_private: bool, format: str | None = None)
         format is None and path.suffix.lower() not in EXTENSIONS and looks_like_ghost(path)
     ):
         return parse_ghost(path, include_private=include_private)
+    if format == "substack" or (
+        format is None and path.suffix.lower() not in EXTENSIONS and looks_like_substack(path)
+    ):
+        return parse_substack(path, include_private=include_private)
     if format is None:
         _refuse_unsupported(path)  # by name, before reading (a .zip is not text at all)
     format = format or EXTENSIONS.get(path.suffix.lower())

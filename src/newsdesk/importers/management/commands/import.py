@@ -14,8 +14,9 @@ class Command(BaseCommand):
     help = (
         "Import articles from plain text, Markdown (with YAML front matter) or JSON Lines "
         "files, or folders of them; the posts and pages of a WordPress export (WXR .xml) and "
-        "the posts, pages and members of a Ghost export (.json), named directly (pages become "
-        "plain pages, members subscribers). The format is detected from the "
+        "the posts, pages and members of a Ghost export (.json); the posts and email list of a "
+        "Substack export (.zip), named directly (pages become plain pages, members and the "
+        "email list subscribers). The format is detected from the "
         "extension, else from the content (or named with --format). Re-importing updates "
         "changed articles and skips unchanged ones. A malformed file stops the import before "
         "anything is written, with its name, line and field. A path may be a pipe such as "
@@ -43,8 +44,8 @@ class Command(BaseCommand):
             "--publish",
             action="store_true",
             help=(
-                "Publish the articles (a future date schedules them). Refused for WordPress and "
-                "Ghost exports, whose posts keep their own status."
+                "Publish the articles (a future date schedules them). Refused for WordPress, "
+                "Ghost and Substack exports, whose posts keep their own status."
             ),
         )
         mode.add_argument(
@@ -52,7 +53,7 @@ class Command(BaseCommand):
             action="store_true",
             help=(
                 "Keep the articles as drafts for an editor to review (the default; for a "
-                "WordPress or Ghost export, also its published and scheduled posts)."
+                "WordPress, Ghost or Substack export, also its published and scheduled posts)."
             ),
         )
         parser.add_argument(
