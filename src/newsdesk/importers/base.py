@@ -14,7 +14,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.text import slugify
 
-from newsdesk.markup import markdown_to_html
+from newsdesk.markup import markdown_to_html, sanitize_html
 from newsdesk.news.services import ArticleInput
 from newsdesk.newsletter.subscriptions.member_imports import ImportedMember
 
@@ -282,6 +282,16 @@ def check_body(html: str, *, path: Path | str, line: int | None) -> str:
     if not html.strip():
         raise ImportFailure(path, line, "the article has no body text")
     return html
+
+
+def html_body(source: str, *, path: Path | str, line: int | None) -> str:
+    """HTML body text, sanitised as every import's, checked before and after."""
+    check_text(source, field="body_html", path=path, line=line)
+    if len(source) > MAX_BODY_CHARS:
+        raise ImportFailure(
+            path, line, f"body is longer than {MAX_BODY_CHARS:,} characters (split the article)"
+        )
+    return check_body(sanitize_html(source).strip(), path=path, line=line)
 
 
 def render_body(source: str, *, path: Path, line: int | None) -> str:

@@ -1,5 +1,6 @@
-"""JSON Lines: one article per line with ``title`` and Markdown ``body``; optional ``seo_title``,
-``dek``, ``slug``, ``published`` (ISO 8601), ``tags``, ``authors`` and ``id`` (external id)."""
+"""JSON Lines: one article per line with ``title`` and Markdown ``body`` (or ``body_html``,
+sanitised HTML, as ``newsdesk export --format jsonl`` writes); optional ``seo_title``, ``dek``,
+``slug``, ``published`` (ISO 8601), ``tags``, ``authors`` and ``id`` (external id)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from newsdesk.importers.base import (
     clean_line,
     clean_names,
     clean_slug,
+    html_body,
     read_text,
     render_body,
     with_identity,
@@ -30,6 +32,7 @@ KNOWN_KEYS = frozenset(
         "id",
         "title",
         "body",
+        "body_html",
         "seo_title",
         "dek",
         "slug",
@@ -88,8 +91,16 @@ def parse_record(path: Path, line: int, record: object) -> ArticleInput:
             + f" (known: {', '.join(sorted(KNOWN_KEYS))})",
         )
     _check_numbers(path, line, record)
-    body = record.get("body")
-    if not isinstance(body, str):
+    body, body_html = record.get("body"), record.get("body_html")
+    if body is not None and body_html is not None:
+        raise ImportFailure(path, line, "give 'body' (Markdown) or 'body_html', not both")
+    if body_html is not None:
+        if not isinstance(body_html, str):
+            raise ImportFailure(path, line, "'body_html' is not text")
+        html = html_body(body_html, path=path, line=line)
+    elif isinstance(body, str):
+        html = render_body(body, path=path, line=line)
+    else:
         raise ImportFailure(path, line, "'body' is missing or not text")
     article = ArticleInput(
         title=clean_line(
@@ -114,7 +125,7 @@ def parse_record(path: Path, line: int, record: object) -> ArticleInput:
             line=line,
         ),
         authors=clean_names(record.get("authors"), field="authors", path=path, line=line),
-        body_html=render_body(body, path=path, line=line),
+        body_html=html,
         source="jsonl",
         external_id=clean_id(record.get("id"), path=path, line=line),
     )
