@@ -64,6 +64,17 @@ def test_hostile_markdown_is_sanitised(tmp_path: Path) -> None:
     assert 'href="javascript' not in article.body_html
 
 
+def test_an_html_body_is_kept_and_sanitised(tmp_path: Path) -> None:
+    body = (
+        "<h2>Section</h2><p onclick='x()'>Text <a href='javascript:x'>y</a></p>"
+        "<script>alert(1)</script><img src=x onerror=alert(1)><svg><script>1</script></svg>"
+    )
+    (article,) = parse_jsonl(_write(tmp_path, {"title": "A", "body_html": body})).articles
+    assert article.body_html.startswith("<h2>Section</h2><p>Text <a")
+    for unsafe in ("<script", "onclick", "javascript", "<img", "onerror", "<svg"):
+        assert unsafe not in article.body_html
+
+
 GOOD = {"title": "Fine", "body": "Fine."}
 
 
@@ -86,8 +97,12 @@ GOOD = {"title": "Fine", "body": "Fine."}
         ('{"title": "T", "body": "   "}', "the article has no body text"),
         ('{"title": "Fine", "body": "again"}', "duplicate id/slug 'fine' (first on line 1)"),
         ("[" * 100_000, "not valid JSON"),
+        ('{"title": "T", "body": "b", "body_html": "<p>b</p>"}', "not both"),
+        ('{"title": "T", "body_html": 5}', "'body_html' is not text"),
+        ('{"title": "T", "body_html": "<script>x</script>"}', "the article has no body text"),
+        ('{"title": "T", "body_html": "' + "x" * 1_000_001 + '"}', "longer than 1,000,000"),
     ],
-    ids=range(16),
+    ids=range(20),
 )
 def test_a_malformed_third_line_is_reported_with_file_and_line(
     tmp_path: Path, bad_line: str, message: str
