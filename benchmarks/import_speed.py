@@ -12,10 +12,12 @@
 4. ``newsdesk import FILE`` as a child process: wall time (Django's start-up, parsing, and
    saving every article with its revision and redirects), posts/s and its peak memory.
 
-The machines are shared: absolute figures drift from run to run. One run on 2 shared cores,
-SQLite, 10,000 posts (24.8 MB): parsing 3.5 s (2,889 posts/s, peak 141 MB, most of it Django's
-own); the import 476 s (21 posts/s, peak 199 MB), nearly all of it in Wagtail's revision,
-clean and publish per article (``article_save``), not in reading the file.
+The machines are shared: absolute figures drift from run to run. Runs on 2 shared cores,
+SQLite, 10,000 posts (24.8 MB): parsing 2.7 to 3.5 s (2,889 to 3,639 posts/s, peak 141 to
+143 MB, most of it Django's own); the import 300 s on 2026-12-04 (33 posts/s, peak 201 MB;
+an earlier run 476 s), nearly all of it in Wagtail's revision, clean and publish per article
+(``article_save``), not in reading the file. The issue's target is under 10 minutes and
+500 MB.
 """
 
 from __future__ import annotations

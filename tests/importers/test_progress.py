@@ -67,3 +67,14 @@ def test_an_empty_import_prints_nothing() -> None:
     progress = Progress(total=0, what="articles", stream=out, terminal=True, clock=FakeClock())
     progress.finish()
     assert out.getvalue() == ""
+
+
+def test_no_rate_is_shown_before_a_second_has_passed() -> None:
+    clock, out = FakeClock(), io.StringIO()
+    progress = Progress(total=200, what="articles", stream=out, terminal=False, clock=clock)
+    clock.now += 0.03
+    progress.update(1)
+    assert out.getvalue() == "[........................]   0% 1/200 articles\n"
+    clock.now += LOG_EVERY - 0.03
+    progress.done = 100
+    assert progress.line().endswith("100/200 articles, 10.0/s, about 10s left")

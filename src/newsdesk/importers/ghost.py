@@ -34,10 +34,10 @@ from newsdesk.importers.base import (
     clean_line,
     clean_names,
     clean_slug,
+    platform_body,
     read_text,
 )
 from newsdesk.importers.ghost_body import DocumentError, lexical_to_html, mobiledoc_to_html
-from newsdesk.markup import sanitize_html
 from newsdesk.news.services import ArticleInput
 from newsdesk.newsletter.subscriptions.addresses import InvalidAddress
 from newsdesk.newsletter.subscriptions.member_imports import (
@@ -53,10 +53,6 @@ PLATFORM = "Ghost"
 # How much of a file is read to tell a Ghost export from another JSON file.
 _SNIFF_BYTES = 4096
 _TAG = re.compile(r"<[^>]*>")
-_EMPTY_PARAGRAPH = re.compile(r"<p>(?:\s|<br>)*</p>\n?")
-_H1 = re.compile(r"<(/?)h1(?=[\s>])", re.IGNORECASE)
-_H5_H6 = re.compile(r"<(/?)h[56](?=[\s>])", re.IGNORECASE)
-_IMAGE = re.compile(r"<img\b", re.IGNORECASE)
 _PUBLIC = {"public", ""}
 
 
@@ -224,12 +220,7 @@ def _body(path: Path, post: dict[str, Any], notes: Counter[str]) -> str:
             raw = ""
     if len(raw) > MAX_BODY_CHARS:
         raise ImportFailure(path, None, f"body is longer than {MAX_BODY_CHARS:,} characters")
-    images = len(_IMAGE.findall(raw))
-    if images:
-        notes["image not imported (media files are not supported yet)"] += images
-    # The page's one h1 is the headline; the editor's headings go from h2 to h4.
-    raw = _H5_H6.sub(r"<\1h4", _H1.sub(r"<\1h2", raw))
-    return _EMPTY_PARAGRAPH.sub("", sanitize_html(raw)).strip()
+    return platform_body(raw, notes)
 
 
 def _post(

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TextIO
+from typing import TextIO, cast
+
+from django.core.management.base import OutputWrapper
 
 # How often a terminal's line is redrawn, and a log's line written, at most.
 TERMINAL_EVERY = 0.2
 LOG_EVERY = 10.0
+RATE_AFTER = 1.0
 _BAR_WIDTH = 24
 
 
@@ -57,7 +60,9 @@ class Progress:
             share = self.done / self.total
             filled = int(share * _BAR_WIDTH)
             text = f"[{'#' * filled}{'.' * (_BAR_WIDTH - filled)}] {share:4.0%} " + text
-        if self.done:
+        # Midway, a rate needs a second behind it: the first update (one article after
+        # 0.03 s) would read as thousands a second. At the end it is the run's true rate.
+        if self.done and (elapsed >= RATE_AFTER or self.done >= self.total):
             text += f", {rate:,.1f}/s"
             if self.done < self.total:
                 text += f", about {_duration((self.total - self.done) / rate)} left"
@@ -88,3 +93,29 @@ class Progress:
         if self.terminal:
             self.stream.write("\n")
             self.stream.flush()
+
+
+class CommandProgress:
+    """A ``Progress`` line on a management command's stderr, made on the first update (when
+    the total is known); nothing at all when not ``shown`` (quiet, or every item is listed)."""
+
+    def __init__(self, stderr: OutputWrapper, *, what: str, shown: bool) -> None:
+        # The wrapped stream itself: Django's wrapper ends every write with a line break, and
+        # a terminal's progress line is redrawn in place.
+        self.stream = cast(TextIO, stderr._out)
+        self.what = what
+        self.shown = shown
+        self.line: Progress | None = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.shown:
+            return
+        if self.line is None:
+            self.line = Progress(
+                total=total, what=self.what, stream=self.stream, terminal=self.stream.isatty()
+            )
+        self.line.update(done)
+
+    def finish(self) -> None:
+        if self.line is not None:
+            self.line.finish()

@@ -39,8 +39,8 @@ from newsdesk.importers.base import (
     clean_id,
     clean_line,
     clean_slug,
+    platform_body,
 )
-from newsdesk.markup import sanitize_html
 from newsdesk.news.services import ArticleInput
 from newsdesk.newsletter.subscriptions.addresses import InvalidAddress
 from newsdesk.newsletter.subscriptions.member_imports import (
@@ -59,10 +59,6 @@ MAX_LIST_BYTES = 512 * 1024 * 1024
 # Substack's audiences for posts only paying readers may read.
 _PAID_AUDIENCES = {"only_paid", "founding"}
 _TRUE = {"true", "t", "1", "yes"}
-_H1 = re.compile(r"<(/?)h1(?=[\s>])", re.IGNORECASE)
-_H5_H6 = re.compile(r"<(/?)h[56](?=[\s>])", re.IGNORECASE)
-_IMAGE = re.compile(r"<img\b", re.IGNORECASE)
-_EMPTY_PARAGRAPH = re.compile(r"<p>(?:\s|<br>)*</p>\n?")
 _TAG = re.compile(r"<[^>]*>")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 # Substack's own furniture in a body: its subscribe and share buttons and signup boxes.
@@ -212,13 +208,7 @@ def _body(raw: str, notes: Counter[str]) -> str:
     remover.close()
     if remover.dropped:
         notes["Substack button or signup box left out"] += remover.dropped
-    html = "".join(remover.out)
-    images = len(_IMAGE.findall(html))
-    if images:
-        notes["image not imported (media files are not supported yet)"] += images
-    # The page's one h1 is the headline; the editor's headings go from h2 to h4.
-    html = _H5_H6.sub(r"<\1h4", _H1.sub(r"<\1h2", html))
-    return _EMPTY_PARAGRAPH.sub("", sanitize_html(html)).strip()
+    return platform_body("".join(remover.out), notes)
 
 
 def _plain(text: str | None) -> str:

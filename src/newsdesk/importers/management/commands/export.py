@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, TextIO, cast
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from newsdesk.importers.exports import (
     ExportReport,
-    Progress,
     export_ghost,
     export_jsonl,
     export_subscribers,
 )
-from newsdesk.importers.progress import Progress as ProgressLine
+from newsdesk.importers.progress import CommandProgress
 
 EXPORTERS = {"ghost": export_ghost, "jsonl": export_jsonl}
 
@@ -55,19 +54,7 @@ class Command(BaseCommand):
             raise CommandError(f"{out}: the folder {out.parent} does not exist")
         if out.is_dir():
             raise CommandError(f"{out}: is a folder; name the file to write")
-        line: ProgressLine | None = None
-
-        def advance(done: int, total: int) -> None:
-            nonlocal line
-            if options["verbosity"] < 1:
-                return
-            if line is None:
-                # The wrapped stream: Django's wrapper would end every redraw with a line break.
-                stream = cast(TextIO, self.stderr._out)
-                line = ProgressLine(total=total, what=what, stream=stream, terminal=stream.isatty())
-            line.update(done)
-
-        progress: Progress = advance
+        progress = CommandProgress(self.stderr, what=what, shown=options["verbosity"] >= 1)
         try:
             report: ExportReport = export(out, on_progress=progress)
         except OSError as exc:
@@ -75,6 +62,5 @@ class Command(BaseCommand):
                 f"{out}: cannot write: {exc.strerror or exc} (nothing written)"
             ) from None
         finally:
-            if line is not None:
-                line.finish()
+            progress.finish()
         self.stdout.write(self.style.SUCCESS(report.summary()))

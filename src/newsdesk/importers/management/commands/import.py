@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, TextIO, cast
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from newsdesk.importers.base import ImportFailure
-from newsdesk.importers.progress import Progress
+from newsdesk.importers.progress import CommandProgress
 from newsdesk.importers.runner import FORMAT_CHOICES, import_paths
 
 
@@ -92,20 +92,8 @@ class Command(BaseCommand):
             if options["verbosity"] >= 2:
                 self.stdout.write(f"{result:8} {title}")
 
-        progress: Progress | None = None
-
-        def advance(done: int, total: int) -> None:
-            nonlocal progress
-            if options["verbosity"] < 1 or options["verbosity"] >= 2:
-                return  # quiet, or every article is listed already
-            if progress is None:
-                # The wrapped stream itself: Django's wrapper ends every write with a line break,
-                # and a terminal's progress line is redrawn in place.
-                stream = cast(TextIO, self.stderr._out)
-                progress = Progress(
-                    total=total, what="articles", stream=stream, terminal=stream.isatty()
-                )
-            progress.update(done)
+        # Not when quiet, nor when every article is listed already.
+        progress = CommandProgress(self.stderr, what="articles", shown=options["verbosity"] == 1)
 
         try:
             report = import_paths(
@@ -115,15 +103,14 @@ class Command(BaseCommand):
                 include_private=options["include_private"],
                 reconfirm=options["reconfirm"],
                 on_article=show,
-                on_progress=advance,
+                on_progress=progress,
                 format=FORMAT_CHOICES.get(options["format"] or ""),
                 dry_run=options["dry_run"],
             )
         except ImportFailure as failure:
             raise CommandError(f"{failure} (nothing was imported)") from None
         finally:
-            if progress is not None:
-                progress.finish()
+            progress.finish()
         for remark in report.remarks:
             self.stdout.write(remark)
         self.stdout.write(self.style.SUCCESS(report.summary()))
