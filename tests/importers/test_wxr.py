@@ -220,6 +220,11 @@ def test_the_home_page_and_unknown_post_ids_are_not_redirected(
     assert client.get("/?p=999").status_code == 200
     assert client.get("/?p=abc").status_code == 200
     assert client.get("/?p=" + "9" * 5000).status_code == 200
+    for page_id in ("999", "abc", "-2", "２", "9" * 5000, "2'; DROP TABLE x"):
+        assert client.get("/", {"page_id": page_id}).status_code == 200, page_id
+    # A post's id is not a page's: /?page_id=101 is not post 101.
+    assert client.get("/?page_id=101").status_code == 200
+    assert client.post("/?page_id=2").status_code == 405  # only GET and HEAD are redirected
     assert client.get("/2024/06/10/no-such-post/").status_code == 404
 
 

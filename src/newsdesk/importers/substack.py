@@ -57,18 +57,20 @@ MAX_UNPACKED_BYTES = 1024**3
 # A list of a million readers is about 100 MB of CSV; posts.csv and a post's HTML are far less.
 MAX_LIST_BYTES = 512 * 1024 * 1024
 # Substack's audiences for posts only paying readers may read.
-_PAID_AUDIENCES = {"only_paid", "founding"}
-_TRUE = {"true", "t", "1", "yes"}
+_PAID_AUDIENCES = frozenset({"only_paid", "founding"})
+_TRUE = frozenset({"true", "t", "1", "yes"})
 _TAG = re.compile(r"<[^>]*>")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 # Substack's own furniture in a body: its subscribe and share buttons and signup boxes.
-_FURNITURE_CLASSES = {
-    "button-wrapper",
-    "subscription-widget-wrap",
-    "subscription-widget-wrap-editor",
-    "subscribe-widget",
-    "share-dialog",
-}
+_FURNITURE_CLASSES = frozenset(
+    {
+        "button-wrapper",
+        "subscription-widget-wrap",
+        "subscription-widget-wrap-editor",
+        "subscribe-widget",
+        "share-dialog",
+    }
+)
 
 
 def looks_like_substack(path: Path) -> bool:
@@ -199,7 +201,9 @@ class _FurnitureRemover(HTMLParser):
             self.out.append(f"&#{name};")
 
 
-_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source"}
+_VOID = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source"}
+)
 
 
 def _body(raw: str, notes: Counter[str]) -> str:
