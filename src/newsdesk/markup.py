@@ -34,6 +34,11 @@ ALLOWED_TAGS = frozenset(
     }
 )
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
+# What an import's sanitiser also keeps: pictures with their text, until the importer has made
+# each one an image of the library or a link (``newsdesk.importers.figures``). ``src`` obeys
+# the same schemes as links, so no ``data:`` or ``javascript:`` address passes.
+IMPORT_IMAGE_TAGS = frozenset({"img", "figure", "figcaption"})
+IMPORT_IMAGE_ATTRIBUTES = {"img": {"src", "alt"}}
 ALLOWED_URL_SCHEMES = frozenset({"http", "https", "mailto"})
 
 # "commonmark" with html=False: raw HTML in Markdown is shown as text, never passed through.
@@ -41,16 +46,23 @@ _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typograp
 _markdown.enable(["table", "strikethrough"])
 
 
-def sanitize_html(untrusted: str, *, base_url: str | None = None) -> str:
+def sanitize_html(untrusted: str, *, base_url: str | None = None, keep_images: bool = False) -> str:
     """Reduce any HTML to the body allowlist. Script and style contents are dropped entirely.
 
     ``base_url`` is for HTML read away from the site (feeds): relative links are resolved
     against it, as a browser on that page would, so that they still lead somewhere.
+    ``keep_images`` is for imports only: their result is not a body yet (see
+    IMPORT_IMAGE_TAGS).
     """
+    tags = set(ALLOWED_TAGS)
+    attributes = {tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()}
+    if keep_images:
+        tags |= IMPORT_IMAGE_TAGS
+        attributes.update({tag: set(attrs) for tag, attrs in IMPORT_IMAGE_ATTRIBUTES.items()})
     return nh3.clean(
         untrusted,
-        tags=set(ALLOWED_TAGS),
-        attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
+        tags=tags,
+        attributes=attributes,
         url_schemes=set(ALLOWED_URL_SCHEMES),
         link_rel=None,
         clean_content_tags={"script", "style"},

@@ -74,9 +74,16 @@ def test_a_body_keeps_its_sections_and_loses_substack_furniture_and_what_is_unsa
     assert "substack.com/subscribe" not in body
     assert "<script" not in body and "alert" not in body and "javascript:" not in body
     assert "<img" not in body and "onerror" not in body
+    # Without --fetch-images the picture is a link, its caption the paragraph after it; the
+    # hostile <img src="x"> had a relative address, so it led nowhere and is gone.
+    assert (
+        '<p><a href="https://substackcdn.example/img.jpg">The harbour</a></p>\n'
+        "<p><i>The harbour at dawn</i></p>"
+    ) in body
     assert "Fishermen welcomed it." in body
     assert "2 × Substack button or signup box left out" in imported
-    assert "2 × image not imported (media files are not supported yet)" in imported
+    assert "1 × image kept as a link to its old address" in imported
+    assert "1 × image left out: its address was relative to the old site" in imported
 
 
 def test_statuses_and_audiences_are_kept(imported: str) -> None:

@@ -24,29 +24,36 @@ def test_blocks_and_preformatted_text_are_not_wrapped_or_split() -> None:
     assert body.html == "<ul>\n<li>one</li>\n</ul>\n<pre>a\n\nb</pre>\n<p>After.</p>"
 
 
-def test_a_caption_keeps_its_text_and_counts_the_image() -> None:
+def test_a_caption_becomes_a_figure_with_its_picture_and_text() -> None:
     body = clean_wordpress_body(
         '[caption id="a" width="300"]<a href="/x.jpg"><img src="/x.jpg" alt="" /></a> The pier'
         "[/caption]"
     )
-    assert body.html == "<p>The pier</p>"
-    assert body.notes == {"[caption] shortcode made a paragraph (its image is not imported)": 1}
+    assert body.html == (
+        '<figure><a href="/x.jpg"><img src="/x.jpg" alt="" /></a>'
+        "<figcaption>The pier</figcaption></figure>"
+    )
+    assert body.notes == {}
 
 
 def test_an_old_style_caption_keeps_its_attribute_text() -> None:
     body = clean_wordpress_body('[caption caption="Old style"]<img src="/x.jpg">[/caption]')
-    assert body.html == "<p>Old style</p>"
+    assert body.html == '<figure><img src="/x.jpg"><figcaption>Old style</figcaption></figure>'
+
+
+def test_a_caption_without_a_picture_keeps_its_text_as_a_paragraph() -> None:
+    body = clean_wordpress_body("[caption]Only words[/caption]")
+    assert body.html == "<p>Only words</p>"
+    assert body.notes == {"[caption] shortcode without a picture made a paragraph": 1}
 
 
 def test_shortcodes_are_dropped_and_counted_but_bracketed_words_stay() -> None:
     body = clean_wordpress_body(
-        'He said [sic] and cited [1].\n\n[gallery]\n\n[gallery ids="1,2"]\n\n'
-        '[contact-form-7 id="3"]\n\n[note]Kept text[/note]\n\n'
+        'He said [sic] and cited [1].\n\n[contact-form-7 id="3"]\n\n[note]Kept text[/note]\n\n'
         "[embed]https://video.example/1[/embed]"
     )
     assert body.html == "<p>He said [sic] and cited [1].</p>\n<p>Kept text</p>"
     assert body.notes == {
-        "[gallery] shortcode dropped": 2,
         "[contact-form-7] shortcode dropped": 1,
         "[note] shortcode dropped": 1,
         "[embed] shortcode dropped": 1,
@@ -58,6 +65,15 @@ def test_headings_move_into_the_editors_range() -> None:
     assert body.html == "<h2>Top</h2>\n<h4 id='x'>Small</h4>"
 
 
-def test_images_are_counted() -> None:
-    body = clean_wordpress_body('<img src="a.jpg">\n\n<p>Text <IMG src="b.svg"></p>')
-    assert body.notes == {"image not imported (media files are not supported yet)": 2}
+def test_a_gallery_becomes_a_figure_per_attachment_until_the_export_is_read() -> None:
+    body = clean_wordpress_body('Before.\n\n[gallery ids="61, 62"]\n\n[gallery]\n\nAfter.')
+    placeholder = '<figure><img src="https://newsdesk.invalid/wp-attachment/{}"></figure>'
+    assert body.html == (
+        "<p>Before.</p>\n"
+        + placeholder.format(61)
+        + placeholder.format(62)
+        + "\n"
+        + placeholder.format("this-post")
+        + "\n<p>After.</p>"
+    )
+    assert body.notes == {}

@@ -22,6 +22,8 @@ from newsdesk.newsletter.subscriptions.member_imports import ImportedMember
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_TITLE_CHARS = 255
 MAX_DEK_CHARS = 300
+MAX_DESCRIPTION_CHARS = 1000  # Wagtail's search_description is a text field; Ghost allows 500
+MAX_ALT_CHARS = 250  # ArticlePage.featured_image_alt
 MAX_BODY_CHARS = 1_000_000
 MAX_NAMES = 20
 # Every article of a run is parsed, and held, before the first is written (so that a bad file
@@ -297,18 +299,14 @@ def html_body(source: str, *, path: Path | str, line: int | None) -> str:
 _EMPTY_PARAGRAPH = re.compile(r"<p>(?:\s|<br>)*</p>\n?")
 _H1 = re.compile(r"<(/?)h1(?=[\s>])", re.IGNORECASE)
 _H5_H6 = re.compile(r"<(/?)h[56](?=[\s>])", re.IGNORECASE)
-_IMAGE = re.compile(r"<img\b", re.IGNORECASE)
 
 
-def platform_body(html: str, notes: Counter[str]) -> str:
-    """HTML another platform rendered (Ghost, Substack), as a newsdesk body: images counted
-    (media files are not imported yet), headings moved into h2 to h4 (the page's one h1 is
-    the headline), sanitised, and the empty paragraphs editors leave dropped."""
-    images = len(_IMAGE.findall(html))
-    if images:
-        notes["image not imported (media files are not supported yet)"] += images
+def platform_body(html: str) -> str:
+    """HTML another platform rendered (Ghost, Substack), as a newsdesk body: headings moved
+    into h2 to h4 (the page's one h1 is the headline), sanitised with its pictures kept for
+    the run (``newsdesk.importers.figures``), and the empty paragraphs editors leave dropped."""
     html = _H5_H6.sub(r"<\1h4", _H1.sub(r"<\1h2", html))
-    return _EMPTY_PARAGRAPH.sub("", sanitize_html(html)).strip()
+    return _EMPTY_PARAGRAPH.sub("", sanitize_html(html, keep_images=True)).strip()
 
 
 def render_body(source: str, *, path: Path, line: int | None) -> str:

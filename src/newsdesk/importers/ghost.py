@@ -21,9 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from newsdesk.importers.base import (
+    MAX_ALT_CHARS,
     MAX_ARTICLES,
     MAX_BODY_CHARS,
     MAX_DEK_CHARS,
+    MAX_DESCRIPTION_CHARS,
     MAX_NAMES,
     MAX_TITLE_CHARS,
     ImportFailure,
@@ -139,6 +141,7 @@ def parse_ghost(
     tags = _public_tags(tables.rows("tags"), notes)
     post_tags = tables.links("posts_tags", "post_id", "tag_id")
     post_authors = tables.links("posts_authors", "post_id", "author_id")
+    posts_meta = {str(row.get("post_id")): row for row in tables.rows("posts_meta")}
     articles: list[ArticleInput] = []
     pages: list[ArticleInput] = []
     posts = tables.rows("posts")
@@ -148,6 +151,7 @@ def parse_ghost(
     for index, post in enumerate(posts):
         where = f"post {index + 1} (id {str(post.get('id'))[:40]})"
         try:
+            post = _with_meta(post, posts_meta.get(str(post.get("id"))))
             item = _post(path, post, notes, users, tags, post_tags, post_authors)
         except ImportFailure as failure:
             raise ImportFailure(path, None, f"{where}: {failure.message}") from None
@@ -220,7 +224,22 @@ def _body(path: Path, post: dict[str, Any], notes: Counter[str]) -> str:
             raw = ""
     if len(raw) > MAX_BODY_CHARS:
         raise ImportFailure(path, None, f"body is longer than {MAX_BODY_CHARS:,} characters")
-    return platform_body(raw, notes)
+    return platform_body(raw)
+
+
+# Fields Ghost 4 and later keep in the posts_meta table, and older exports on the post itself.
+_META_FIELDS = ("meta_title", "meta_description", "feature_image_alt", "feature_image_caption")
+
+
+def _with_meta(post: dict[str, Any], meta: dict[str, Any] | None) -> dict[str, Any]:
+    """The post with its posts_meta row's fields where the post has none of its own."""
+    if not meta:
+        return post
+    merged = dict(post)
+    for name in _META_FIELDS:
+        if merged.get(name) in (None, "") and meta.get(name) not in (None, ""):
+            merged[name] = meta[name]
+    return merged
 
 
 def _post(
@@ -245,7 +264,7 @@ def _post(
     if live is None:
         return None
     body = _body(path, post, notes)
-    if not _plain(body):
+    if not _plain(body) and "<img" not in body:
         notes[f"{post_type} with no body text not imported"] += 1
         return None
     raw_title = post.get("title")
@@ -267,13 +286,30 @@ def _post(
     topics = [tags[t] for t in post_tags.get(post_id, []) if t in tags]
     slug = clean_slug(post.get("slug"), path=path, line=None)
     date = clean_date(post.get("published_at"), field="published_at", path=path, line=None)
-    if post.get("feature_image"):
-        notes["feature image not imported (media files are not supported yet)"] += 1
+    feature_image = post.get("feature_image")
+    feature_image = feature_image.strip() if isinstance(feature_image, str) else ""
+    if feature_image and post.get("feature_image_caption"):
+        notes["featured image caption not kept (newsdesk has no caption field yet)"] += 1
     article = ArticleInput(
         title=title,
         body_html=check_body(body, path=path, line=None),
         seo_title=clean_line(
             _plain(post.get("meta_title")), field="meta_title", path=path, line=None, limit=255
+        ),
+        search_description=clean_line(
+            _plain(post.get("meta_description")),
+            field="meta_description",
+            path=path,
+            line=None,
+            limit=MAX_DESCRIPTION_CHARS,
+        ),
+        featured_image_url=feature_image,
+        featured_image_alt=clean_line(
+            _plain(post.get("feature_image_alt")),
+            field="feature_image_alt",
+            path=path,
+            line=None,
+            limit=MAX_ALT_CHARS,
         ),
         dek=dek,
         slug=slug,

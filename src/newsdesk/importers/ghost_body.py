@@ -102,8 +102,10 @@ class _LexicalRenderer:
         return "<hr>\n"
 
     def image(self, node: dict[str, Any], depth: int) -> str:
-        self.notes["image not imported (media files are not supported yet)"] += 1
-        return ""
+        return figure(node)
+
+    def gallery(self, node: dict[str, Any], depth: int) -> str:
+        return gallery(node)
 
     def markdown(self, node: dict[str, Any], depth: int) -> str:
         source = node.get("markdown")
@@ -137,12 +139,37 @@ class _LexicalRenderer:
         "linebreak": linebreak,
         "horizontalrule": rule,
         "image": image,
-        "gallery": image,
+        "gallery": gallery,
         "markdown": markdown,
         "html": html,
         "callout": callout,
         "codeblock": codeblock,
     }
+
+
+def figure(card: dict[str, Any]) -> str:
+    """An image card (Lexical's node or Mobiledoc's payload: ``src``, ``alt``, ``caption``,
+    the caption being HTML) as a figure, for the run to make an image of."""
+    src = card.get("src")
+    if not isinstance(src, str) or not src.strip():
+        return ""
+    alt = card.get("alt")
+    caption = card.get("caption")
+    figcaption = f"<figcaption>{caption}</figcaption>" if isinstance(caption, str) else ""
+    alt_text = escape(alt) if isinstance(alt, str) else ""
+    return f'<figure><img src="{escape(src.strip())}" alt="{alt_text}">{figcaption}</figure>\n'
+
+
+def gallery(card: dict[str, Any]) -> str:
+    """A gallery card: a figure per picture, the gallery's caption under the last."""
+    images = card.get("images")
+    if not isinstance(images, list):
+        return ""
+    figures = [figure(image) for image in images if isinstance(image, dict)]
+    caption = card.get("caption")
+    if figures and isinstance(caption, str) and caption.strip():
+        figures.append(f"<p>{caption}</p>\n")
+    return "".join(figures)
 
 
 def _loaded(document: str, what: str) -> Any:
@@ -234,8 +261,8 @@ def mobiledoc_to_html(document: str, notes: Counter[str]) -> str:
             index = section[1]
             if isinstance(index, int) and 0 <= index < len(cards):
                 out.append(_mobiledoc_card(cards[index], notes))
-        elif kind == 2:  # an image section
-            notes["image not imported (media files are not supported yet)"] += 1
+        elif kind == 2 and len(section) >= 2:  # an image section: [2, src]
+            out.append(figure({"src": section[1]}))
         else:
             notes["mobiledoc section of an unknown kind left out"] += 1
     return "".join(out)
@@ -251,8 +278,9 @@ def _mobiledoc_card(card: Any, notes: Counter[str]) -> str:
         return payload["html"]
     if name == "hr":
         return "<hr>\n"
-    if name in {"image", "gallery"}:
-        notes["image not imported (media files are not supported yet)"] += 1
-        return ""
+    if name == "image":
+        return figure(payload)
+    if name == "gallery":
+        return gallery(payload)
     notes[f"Ghost card {str(name)[:30]!r} left out"] += 1
     return ""

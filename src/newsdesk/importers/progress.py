@@ -115,7 +115,13 @@ class CommandProgress:
                 total=total, what=self.what, stream=self.stream, terminal=self.stream.isatty()
             )
         self.line.update(done)
+        if done >= total:
+            # Ended here, so that a stage that follows (the articles after the pictures)
+            # starts a line of its own.
+            self.finish()
 
     def finish(self) -> None:
+        """The final line, once: calling it again (from a ``finally``) adds nothing."""
         if self.line is not None:
             self.line.finish()
+            self.line = None

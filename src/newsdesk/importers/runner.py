@@ -7,19 +7,21 @@ naming the file and line, and nothing of the batch is half-imported.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import transaction
-from wagtail.images import get_image_model
 
 from newsdesk.importers.base import MAX_ARTICLES, ImportFailure, ParsedFile, printable, read_text
 from newsdesk.importers.ghost import looks_like_ghost, parse_ghost
+from newsdesk.importers.image_run import RunImages, finder_for, remove_new_files
 from newsdesk.importers.jsonl import parse_jsonl
 from newsdesk.importers.markdown import parse_markdown
+from newsdesk.importers.media import ImageOptions
 from newsdesk.importers.plaintext import EXPECTED_LAYOUT, parse_plaintext
 from newsdesk.importers.substack import looks_like_substack, parse_substack
 from newsdesk.importers.wxr import looks_like_wxr, parse_wxr
@@ -261,6 +263,8 @@ def import_paths(
     on_progress: Callable[[int, int], None] | None = None,
     format: str | None = None,
     dry_run: bool = False,
+    images: ImageOptions | None = None,
+    on_image_progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
     """Import the files; raises ``ImportFailure`` before writing anything if one is malformed.
 
@@ -274,6 +278,11 @@ def import_paths(
     report counts exactly what a real run would create, update and skip. Nothing leaves the
     transaction meanwhile: Related Stories refreshes are queued only on commit, and no
     confirmation email is owed (``reconfirm`` is counted, not acted on).
+
+    ``images`` says where the files of the exports' pictures may be found (a ``--media``
+    folder, downloads); they are looked up before the transaction, ``on_image_progress``
+    hearing of each. Without a source, pictures stay links to their old addresses. The files
+    of images a run stored are deleted again if it does not commit (``image_run``).
     """
     parsed = parse_files(paths, include_private=include_private, format=format)
     for parsed_file in parsed:
@@ -288,10 +297,61 @@ def import_paths(
     report = ImportReport(files=len(parsed))
     report.remarks = [printable(f"{f.path}: {remark}") for f in parsed for remark in f.remarks]
     total = sum(len(f.articles) + len(f.pages) for f in parsed)
-    done = 0
     # A real run refreshes Related Stories once for the batch, after the commit; a dry run's
     # refreshes are queued per article inside the transaction, and dropped with its rollback.
     refreshes = nullcontext() if dry_run else refresh_deferred()
+    items = [item for f in parsed for item in (*f.articles, *f.pages)]
+    with tempfile.TemporaryDirectory(prefix="newsdesk-import-") as workdir:
+        finder = finder_for(images or ImageOptions(), Path(workdir), items, on_image_progress)
+        run_images = RunImages(finder)
+        try:
+            _write(
+                parsed,
+                report,
+                run_images,
+                publish=publish,
+                draft=draft,
+                reconfirm=reconfirm,
+                dry_run=dry_run,
+                refreshes=refreshes,
+                on_article=on_article,
+                on_progress=on_progress,
+                total=total,
+            )
+        except BaseException:
+            remove_new_files(run_images.new_files)
+            raise
+        if dry_run:
+            remove_new_files(run_images.new_files)
+    report.tally["images"].update(run_images.tally)
+    report.refusals.update({("images", reason): n for reason, n in run_images.refusals.items()})
+    report.notes.update(run_images.notes)
+    report.remarks.extend(run_images.named_refusals)
+    if run_images.tally["refused"] > len(run_images.named_refusals):
+        report.remarks.append(
+            f"… and {run_images.tally['refused'] - len(run_images.named_refusals):,} more "
+            "image(s) refused (counted below)"
+        )
+    report.dry_run = dry_run
+    return report
+
+
+def _write(
+    parsed: list[ParsedFile],
+    report: ImportReport,
+    run_images: RunImages,
+    *,
+    publish: bool,
+    draft: bool,
+    reconfirm: bool,
+    dry_run: bool,
+    refreshes: AbstractContextManager[object],
+    on_article: Callable[[str, str], None] | None,
+    on_progress: Callable[[int, int], None] | None,
+    total: int,
+) -> None:
+    """Everything the parsed files hold, in one transaction (rolled back on a dry run)."""
+    done = 0
     with refreshes, transaction.atomic(), _rolled_back_if(dry_run), indexing_deferred():
         before = _library_counts()
         home = home_page_ensure()
@@ -301,6 +361,7 @@ def import_paths(
             for (kind, _reason), count in parsed_file.refused.items():
                 report.tally[kind]["refused"] += count
             for data in parsed_file.articles:
+                data = run_images.applied(data)
                 live = publish if data.wanted_live is None or draft else data.wanted_live
                 article, result = article_save(data=data, publish=live, home=home)
                 report.counts[result] += 1
@@ -316,6 +377,7 @@ def import_paths(
                 if on_progress:
                     on_progress(done, total)
             for data in parsed_file.pages:
+                data = run_images.applied(data)
                 live = publish if data.wanted_live is None or draft else data.wanted_live
                 page, result = plain_page_save(data=data, publish=live, home=home)
                 report.tally["pages"][result] += 1
@@ -337,10 +399,8 @@ def import_paths(
                 report.tally["subscribers"]["created"] += members.created
                 report.tally["subscribers"]["skipped"] += members.already_present
         after = _library_counts()
-        for kind in ("topics", "authors", "images"):
+        for kind in ("topics", "authors"):
             report.tally[kind]["created"] += after[kind] - before[kind]
-    report.dry_run = dry_run
-    return report
 
 
 @contextmanager
@@ -356,9 +416,5 @@ def _rolled_back_if(dry_run: bool) -> Iterator[None]:
 
 
 def _library_counts() -> dict[str, int]:
-    """How many topics, authors and images there are, to count what a run created."""
-    return {
-        "topics": Topic.objects.count(),
-        "authors": Author.objects.count(),
-        "images": get_image_model().objects.count(),
-    }
+    """How many topics and authors there are, to count what a run created."""
+    return {"topics": Topic.objects.count(), "authors": Author.objects.count()}

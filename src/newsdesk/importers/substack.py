@@ -212,7 +212,7 @@ def _body(raw: str, notes: Counter[str]) -> str:
     remover.close()
     if remover.dropped:
         notes["Substack button or signup box left out"] += remover.dropped
-    return platform_body("".join(remover.out), notes)
+    return platform_body("".join(remover.out))
 
 
 def _plain(text: str | None) -> str:

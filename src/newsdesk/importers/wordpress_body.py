@@ -3,8 +3,9 @@
 WordPress keeps a post's body as it was typed: block-editor posts carry ``<!-- wp:... -->``
 comments around their HTML, classic-editor posts separate paragraphs by blank lines (WordPress
 adds the ``<p>`` and ``<br>`` when it shows them, its "autop"), and both may hold shortcodes
-(``[caption]``, ``[gallery]``) that plugins expand at display time. The result still passes
-through the sanitiser afterwards; this only puts back the structure.
+(``[caption]``, ``[gallery]``) that WordPress expands at display time. The result still passes
+through the sanitiser afterwards; this only puts back the structure, with pictures as
+``<figure>``s for the run to make images of (``newsdesk.importers.figures``).
 """
 
 from __future__ import annotations
@@ -36,9 +37,14 @@ _MEDIA_SHORTCODE = re.compile(
     r"\[(embed|video|audio|playlist)\b[^\]]*\].*?\[/\1\]", re.DOTALL | re.IGNORECASE
 )
 _SHORTCODE = re.compile(r"\[(/?)([A-Za-z][\w-]*)((?:\s[^\]]*)?)(/?)\]")
+_GALLERY = re.compile(r"\[gallery\b([^\]]*)\]", re.IGNORECASE)
+_GALLERY_IDS = re.compile(r"""\bids=(["']?)([\d,\s]+)\1""")
+# Where a gallery's picture points until its attachment is known: a reserved domain (RFC 2606)
+# that never resolves, an https address so that the sanitiser keeps it.
+ATTACHMENT_PLACEHOLDER = "https://newsdesk.invalid/wp-attachment/"
+THIS_POST = "this-post"
 # WordPress's own shortcodes, dropped even when written bare ("[gallery]").
 _CORE_SHORTCODES = frozenset({"gallery", "playlist", "audio", "video", "embed", "caption"})
-_IMAGE = re.compile(r"<img\b", re.IGNORECASE)
 _H1 = re.compile(r"<(/?)h1(?=[\s>])", re.IGNORECASE)
 _H5_H6 = re.compile(r"<(/?)h[56](?=[\s>])", re.IGNORECASE)
 
@@ -51,19 +57,32 @@ class CleanBody:
 
 
 def _caption(match: re.Match[str], notes: Counter[str]) -> str:
-    """``[caption]<img> Text[/caption]`` becomes the caption's text as a paragraph.
-
-    The sanitiser keeps neither ``<img>`` nor ``<figure>`` (media files are not imported
-    yet), so the image goes and its words stay, where a reader would have seen them.
-    """
+    """``[caption]<img> Text[/caption]`` becomes a figure with the text as its caption."""
     attributes, inner = match.group(1), match.group(2)
+    image = _CAPTION_IMAGE.search(inner)
     text = _CAPTION_IMAGE.sub("", inner).strip()
     if not text:
         # WordPress before 3.4 kept the text in an attribute.
         old_style = _CAPTION_ATTRIBUTE.search(attributes)
         text = old_style.group(2).strip() if old_style else ""
-    notes["[caption] shortcode made a paragraph (its image is not imported)"] += 1
-    return f"\n\n<p>{text}</p>\n\n" if text else "\n\n"
+    if image is None:
+        notes["[caption] shortcode without a picture made a paragraph"] += 1
+        return f"\n\n<p>{text}</p>\n\n" if text else "\n\n"
+    caption = f"<figcaption>{text}</figcaption>" if text else ""
+    return f"\n\n<figure>{image.group(0)}{caption}</figure>\n\n"
+
+
+def _gallery(match: re.Match[str]) -> str:
+    """``[gallery ids="61,62"]`` becomes a figure per picture, each pointing at its attachment
+    until the whole export has been read (attachments often come after the posts that show
+    them); a gallery without ids shows the post's own attachments."""
+    ids = _GALLERY_IDS.search(match.group(1))
+    wanted = [i for i in re.split(r"[\s,]+", ids.group(2)) if i] if ids else [THIS_POST]
+    figures = "".join(
+        f'<figure><img src="{ATTACHMENT_PLACEHOLDER}{attachment}"></figure>'
+        for attachment in wanted
+    )
+    return f"\n\n{figures}\n\n"
 
 
 def _drop_shortcodes(html: str, notes: Counter[str]) -> str:
@@ -112,13 +131,11 @@ def clean_wordpress_body(html: str) -> CleanBody:
     text = html.replace("\r\n", "\n").replace("\r", "\n")
     text = _BLOCK_COMMENT.sub("", text)
     text = _CAPTION.sub(lambda match: _caption(match, notes), text)
+    text = _GALLERY.sub(_gallery, text)
     for media in _MEDIA_SHORTCODE.finditer(text):
         notes[f"[{media.group(1).lower()}] shortcode dropped"] += 1
     text = _MEDIA_SHORTCODE.sub("", text)
     text = _drop_shortcodes(text, notes)
-    images = len(_IMAGE.findall(text))
-    if images:
-        notes["image not imported (media files are not supported yet)"] += images
     text = _autop(text)
     text = _H1.sub(r"<\1h2", text)
     text = _H5_H6.sub(r"<\1h4", text)

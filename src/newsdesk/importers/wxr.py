@@ -6,7 +6,9 @@ held whole; defusedxml refuses a document type declaration, and with it entity e
 
 What each post keeps: its status (published, scheduled, draft; private only when asked for),
 its GMT date, author, categories and tags (as topics), excerpt (as standfirst), its
-``wp:post_id`` as the import key, and its old addresses (for redirects).
+``wp:post_id`` as the import key, its old addresses (for redirects), and its pictures: inline
+ones, ``[caption]`` and ``[gallery]`` figures, and its featured image (``_thumbnail_id``), the
+last two read from the export's attachments once the whole file has been read.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import html
 import re
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -39,7 +41,11 @@ from newsdesk.importers.base import (
     clean_names,
     clean_slug,
 )
-from newsdesk.importers.wordpress_body import clean_wordpress_body
+from newsdesk.importers.wordpress_body import (
+    ATTACHMENT_PLACEHOLDER,
+    THIS_POST,
+    clean_wordpress_body,
+)
 from newsdesk.markup import sanitize_html
 from newsdesk.news.services import ArticleInput
 
@@ -58,6 +64,13 @@ _TAG = re.compile(r"<[^>]*>")
 # What is left of a paragraph that held only an image once the sanitiser has removed it.
 _EMPTY_PARAGRAPH = re.compile(r"<p>(?:\s|<br>)*</p>\n?")
 _NO_DATE = "0000-00-00 00:00:00"
+_PICTURE_FILE = re.compile(r"\.(?:jpe?g|png|gif|webp|avif)$", re.IGNORECASE)
+# A gallery's picture as the sanitiser leaves it, before its attachment is known.
+_PLACEHOLDER_FIGURE = re.compile(
+    r'<figure><img src="' + re.escape(ATTACHMENT_PLACEHOLDER) + r'([\w-]+)"></figure>'
+)
+# The post meta this importer reads: the featured image, and an attachment's alt text.
+_META_KEYS = frozenset({"_thumbnail_id", "_wp_attachment_image_alt"})
 # WordPress's own category for posts without one: a topic nobody chose.
 _DEFAULT_CATEGORY = "uncategorized"
 
@@ -113,6 +126,7 @@ class _Post:
 
     fields: dict[tuple[str, str], str] = field(default_factory=dict)
     categories: list[tuple[str, str, str]] = field(default_factory=list)  # domain, nicename, name
+    meta: dict[str, str] = field(default_factory=dict)  # the keys of _META_KEYS it has
 
     def get(self, kind: str, name: str) -> str:
         return self.fields.get((kind, name), "")
@@ -126,6 +140,10 @@ def _read_post(item: Element) -> _Post:
             post.categories.append(
                 (child.get("domain", ""), child.get("nicename", ""), child.text or "")
             )
+        elif key == ("wp", "postmeta"):
+            parts = {_kind(part.tag)[1]: (part.text or "").strip() for part in child}
+            if parts.get("meta_key") in _META_KEYS:
+                post.meta[parts["meta_key"]] = parts.get("meta_value", "")
         elif key not in post.fields:
             post.fields[key] = child.text or ""
     return post
@@ -163,10 +181,31 @@ def _events(path: Path, handle: IO[bytes]) -> Iterator[tuple[str, Any]]:
         ) from None
 
 
+@dataclass(frozen=True)
+class _Attachment:
+    """An uploaded file of the export: the address of the file, its alt text and caption."""
+
+    url: str
+    alt: str
+    caption: str
+
+    def figure(self) -> str:
+        caption = f"<figcaption>{html.escape(self.caption)}</figcaption>" if self.caption else ""
+        return (
+            f'<figure><img src="{html.escape(self.url)}" alt="{html.escape(self.alt)}">'
+            f"{caption}</figure>"
+        )
+
+
 @dataclass
 class _Channel:
     authors: dict[str, str] = field(default_factory=dict)  # login -> display name
     notes: Counter[str] = field(default_factory=Counter)
+    # The export's pictures by post id, and the ids of each post's own ones (its gallery).
+    attachments: dict[str, _Attachment] = field(default_factory=dict)
+    children: dict[str, list[str]] = field(default_factory=dict)
+    # Post id -> the attachment id of its featured image.
+    thumbnails: dict[str, str] = field(default_factory=dict)
 
 
 def parse_wxr(path: Path, *, include_private: bool = False) -> ParsedFile:
@@ -226,7 +265,42 @@ def parse_wxr(path: Path, *, include_private: bool = False) -> ParsedFile:
                     channel_element.clear()
     if not root_checked:
         raise ImportFailure(path, None, "the file is empty")
-    return ParsedFile(path=path, format="wxr", articles=articles, pages=pages, notes=channel.notes)
+    return ParsedFile(
+        path=path,
+        format="wxr",
+        articles=[_with_attachments(article, channel) for article in articles],
+        pages=[_with_attachments(page, channel) for page in pages],
+        notes=channel.notes,
+    )
+
+
+def _with_attachments(article: ArticleInput, channel: _Channel) -> ArticleInput:
+    """The article's galleries and featured image, now that every attachment is known."""
+    post_id = article.external_id
+
+    def gallery_picture(match: re.Match[str]) -> str:
+        key = match.group(1)
+        ids = channel.children.get(post_id, []) if key == THIS_POST else [key]
+        figures = []
+        for attachment_id in ids:
+            attachment = channel.attachments.get(attachment_id)
+            if attachment is None:
+                channel.notes["[gallery] picture missing from the export, left out"] += 1
+            else:
+                figures.append(attachment.figure())
+        return "".join(figures)
+
+    body = article.body_html
+    if ATTACHMENT_PLACEHOLDER in body:
+        body = _PLACEHOLDER_FIGURE.sub(gallery_picture, body)
+    featured = channel.attachments.get(channel.thumbnails.get(post_id, ""))
+    if featured is None:
+        if post_id in channel.thumbnails:
+            channel.notes["featured image missing from the export, left out"] += 1
+        return replace(article, body_html=body) if body != article.body_html else article
+    return replace(
+        article, body_html=body, featured_image_url=featured.url, featured_image_alt=featured.alt
+    )
 
 
 def _namespace(element: Element) -> str:
@@ -239,15 +313,17 @@ def _article(
     """The post (or page) as an article, and whether it is a page; None to leave it out."""
     notes = channel.notes
     post_type = post.get("wp", "post_type") or "post"
-    if post_type not in {"post", "page"}:
-        if post_type == "attachment":
-            notes["attachment not imported (media files are not supported yet)"] += 1
-        else:
-            notes[f"{_plain(post_type)[:40]} item skipped"] += 1
+    if post_type not in {"post", "page", "attachment"}:
+        notes[f"{_plain(post_type)[:40]} item skipped"] += 1
         return None
     post_id = post.get("wp", "post_id").strip()
     if not post_id.isdigit():
         raise ImportFailure(path, None, f"a post without a numeric wp:post_id ({post_id[:20]!r})")
+    if post_type == "attachment":
+        _keep_attachment(post, post_id, channel)
+        return None
+    if post.meta.get("_thumbnail_id", "").isdigit():
+        channel.thumbnails[post_id] = post.meta["_thumbnail_id"]
     where = f"post {post_id}"
     live = _wanted_live(post, notes, include_private)
     if live is None:
@@ -257,6 +333,24 @@ def _article(
     except ImportFailure as failure:
         raise ImportFailure(path, None, f"{where}: {failure.message}") from None
     return (article, post_type == "page") if article is not None else None
+
+
+def _keep_attachment(post: _Post, post_id: str, channel: _Channel) -> None:
+    """Remember an uploaded picture for the posts that show it; other files (PDFs, audio) are
+    not pictures, and only counted."""
+    url = post.get("wp", "attachment_url").strip()
+    if urlsplit(url).scheme not in {"http", "https"} or not _PICTURE_FILE.search(
+        urlsplit(url).path
+    ):
+        channel.notes["attachment that is not a picture not imported"] += 1
+        return
+    alt = _plain(post.meta.get("_wp_attachment_image_alt", ""))[:250]
+    channel.attachments[post_id] = _Attachment(
+        url=url, alt=alt, caption=_plain(post.get("excerpt", "encoded"))[:1000]
+    )
+    parent = post.get("wp", "post_parent").strip()
+    if parent.isdigit() and parent != "0":
+        channel.children.setdefault(parent, []).append(post_id)
 
 
 def _wanted_live(post: _Post, notes: Counter[str], include_private: bool) -> bool | None:
@@ -340,8 +434,8 @@ def _build(
         raise ImportFailure(path, None, f"body is longer than {MAX_BODY_CHARS:,} characters")
     cleaned = clean_wordpress_body(raw_body)
     notes.update(cleaned.notes)
-    body = _EMPTY_PARAGRAPH.sub("", sanitize_html(cleaned.html)).strip()
-    if not _plain(body):
+    body = _EMPTY_PARAGRAPH.sub("", sanitize_html(cleaned.html, keep_images=True)).strip()
+    if not _plain(body) and "<img" not in body:
         # WordPress keeps empty drafts; an article needs body text, and nothing is lost.
         notes[f"{kind} with no body text not imported"] += 1
         return None

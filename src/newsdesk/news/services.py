@@ -7,14 +7,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.files.images import ImageFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from wagtail.contrib.redirects.models import Redirect
+from wagtail.images import get_image_model
+from wagtail.images.models import AbstractImage
 from wagtail.models import Page, Site
 
 from newsdesk.news.models import (
@@ -36,6 +40,8 @@ class ArticleInput:
     title: str
     body_html: str
     seo_title: str = ""
+    # The meta description search engines show; empty lets the page use its standfirst.
+    search_description: str = ""
     dek: str = ""
     slug: str = ""
     published_at: datetime | None = None
@@ -47,6 +53,9 @@ class ArticleInput:
     # re-import without images leaves an editor's choice alone.
     featured_image_id: int | None = None
     featured_image_alt: str = ""
+    # The featured image's address in the export, until the run has made it an image of the
+    # library (``featured_image_id``); importers set this one, not the id.
+    featured_image_url: str = ""
     # The source's own status, for sources that have one (WordPress): True publishes (a future
     # date schedules), False keeps a draft. None leaves it to the run's --publish/--draft.
     wanted_live: bool | None = None
@@ -171,6 +180,7 @@ def _unchanged(article: ArticlePage, data: ArticleInput, publish: bool) -> bool:
     return (
         current.title == data.title
         and current.seo_title == data.seo_title
+        and current.search_description == data.search_description
         and current.dek == data.dek
         and current.body == data.body_html
         and current_topics == {t.lower() for t in data.topics}
@@ -208,6 +218,7 @@ def article_save(
         )
     article.title = data.title
     article.seo_title = data.seo_title
+    article.search_description = data.search_description
     article.dek = data.dek
     article.body = data.body_html
     article.slug = article_slug_for(
@@ -245,9 +256,9 @@ def plain_page_save(
 ) -> tuple[PlainPage, SaveResult]:
     """Create or update one plain page ("About") from an import; publish it, or keep a draft.
 
-    Only the title, SEO title, body and slug of ``data`` apply: a plain page has no date,
-    byline or topics. Matching is by (source, external id), as for articles. A new page is
-    put in the menus, so that the footer links it as the old site's menu did.
+    Only the title, SEO title and description, body and slug of ``data`` apply: a plain page
+    has no date, byline or topics. Matching is by (source, external id), as for articles. A
+    new page is put in the menus, so that the footer links it as the old site's menu did.
     """
     home = home or home_page_ensure()
     key = _import_key(data)
@@ -261,8 +272,8 @@ def plain_page_save(
         if (
             not (page.live and page.has_unpublished_changes)
             and page.live == publish
-            and (current.title, current.seo_title, current.body)
-            == (data.title, data.seo_title, data.body_html)
+            and (current.title, current.seo_title, current.search_description, current.body)
+            == (data.title, data.seo_title, data.search_description, data.body_html)
         ):
             return page, "skipped"
     created = page is None
@@ -272,6 +283,7 @@ def plain_page_save(
         )
     page.title = data.title
     page.seo_title = data.seo_title
+    page.search_description = data.search_description
     page.body = data.body_html
     page.slug = article_slug_for(
         home=home, wanted=data.slug or page.slug, title=data.title, exclude_pk=page.pk
@@ -303,3 +315,22 @@ def old_paths_keep(*, page: Page, paths: tuple[str, ...]) -> int:
         Redirect.objects.create(old_path=old_path, site=None, redirect_page=page)
         created += 1
     return created
+
+
+def image_get_or_create(
+    *, path: Path, name: str, title: str, sha1: str
+) -> tuple[AbstractImage, bool]:
+    """The library's image with this content (Wagtail's ``file_hash``), else a new one from the
+    file; and whether it is new. The same picture imported twice, or under two addresses, is
+    one image. The caller removes a new image's file if its transaction rolls back: storage is
+    not transactional."""
+    model = get_image_model()
+    existing = model.objects.filter(file_hash=sha1).order_by("pk").first()
+    if existing is not None:
+        return existing, False
+    with path.open("rb") as handle:
+        image = model(title=title, file=ImageFile(handle, name=name))
+        # What Wagtail's upload form sets; the model's save() alone leaves size and hash empty.
+        image._set_image_file_metadata()
+        image.save()
+    return image, True

@@ -6,6 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from newsdesk.importers.base import ImportFailure
+from newsdesk.importers.media import ImageOptions
 from newsdesk.importers.progress import CommandProgress
 from newsdesk.importers.runner import FORMAT_CHOICES, import_paths
 
@@ -78,6 +79,25 @@ class Command(BaseCommand):
             ),
         )
         parser.add_argument(
+            "--media",
+            type=Path,
+            metavar="DIR",
+            help=(
+                "The old site's uploaded files: WordPress's wp-content/uploads folder, Ghost's "
+                "content/images folder, or any folder laid out like the pictures' addresses. "
+                "Pictures and featured images found there become images of the library; "
+                "without it (or --fetch-images) pictures stay links to their old addresses."
+            ),
+        )
+        parser.add_argument(
+            "--fetch-images",
+            action="store_true",
+            help=(
+                "Download the pictures not found in --media from their addresses (http and "
+                "https, up to Wagtail's upload size limit each)."
+            ),
+        )
+        parser.add_argument(
             "--reconfirm",
             action="store_true",
             help=(
@@ -94,6 +114,12 @@ class Command(BaseCommand):
 
         # Not when quiet, nor when every article is listed already.
         progress = CommandProgress(self.stderr, what="articles", shown=options["verbosity"] == 1)
+        image_progress = CommandProgress(
+            self.stderr, what="pictures looked up", shown=options["verbosity"] >= 1
+        )
+        media = options["media"]
+        if media is not None and not media.is_dir():
+            raise CommandError(f"--media {media}: no such folder (give the uploads folder)")
 
         try:
             report = import_paths(
@@ -106,10 +132,13 @@ class Command(BaseCommand):
                 on_progress=progress,
                 format=FORMAT_CHOICES.get(options["format"] or ""),
                 dry_run=options["dry_run"],
+                images=ImageOptions(media=media, fetch=options["fetch_images"]),
+                on_image_progress=image_progress,
             )
         except ImportFailure as failure:
             raise CommandError(f"{failure} (nothing was imported)") from None
         finally:
+            image_progress.finish()
             progress.finish()
         for remark in report.remarks:
             self.stdout.write(remark)
