@@ -22,6 +22,8 @@ from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4.dammit import EntitySubstitution
+from bs4.formatter import HTMLFormatter
 
 # The rich text image format every imported picture takes (Wagtail's default formats are
 # "fullwidth", "left" and "right").
@@ -29,7 +31,9 @@ IMAGE_FORMAT = "fullwidth"
 LINK_TEXT = "Image"
 # Void elements written as the sanitiser writes them (``<br>``, not ``<br/>``), so that a body
 # with pictures reads like one without.
-_FORMATTER = "html5"
+_FORMATTER = HTMLFormatter(
+    entity_substitution=EntitySubstitution.substitute_xml, void_element_close_prefix=""
+)
 
 
 def _soup(markup: str) -> BeautifulSoup:

@@ -19,6 +19,13 @@ from wagtail.rich_text import expand_db_html
 _HEADING = re.compile(r"<(h[23])([^>]*)>(.*?)</\1>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
 _WORD = re.compile(r"\w+")
+# A body image followed by a paragraph wholly in italics: the editor's way of writing a caption
+# (imports write theirs so). Shown as a figure, so that the caption belongs to its picture.
+_CAPTIONED_IMAGE = re.compile(
+    r'(<img\b[^>]*\bclass="richtext-image[^"]*"[^>]*>)\s*'
+    r"<p\b[^>]*>\s*<(i|em)>((?:(?!</?(?:p|i|em)\b).)*)</\2>\s*</p>",
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 @dataclass(frozen=True)
@@ -58,7 +65,8 @@ def excerpt(markup: str, max_chars: int = 220) -> str:
 
 
 def render_body(stored: str) -> BodyRendering:
-    """Expand Wagtail rich text and give every h2/h3 a stable, unique anchor id.
+    """Expand Wagtail rich text, give every h2/h3 a stable, unique anchor id, and show an
+    image with its caption (the italic paragraph after it) as a figure.
 
     Anchors come from the heading text, so links to a section survive edits elsewhere in the body;
     a repeated heading gets a numeric suffix.
@@ -79,5 +87,8 @@ def render_body(stored: str) -> BodyRendering:
         return f'<{tag} id="{anchor}">{inner}</{tag}>'
 
     rendered = _HEADING.sub(add_anchor, expanded)
+    rendered = _CAPTIONED_IMAGE.sub(
+        r'<figure class="body-figure">\1<figcaption>\3</figcaption></figure>', rendered
+    )
     words = len(_WORD.findall(plain_text(expanded)))
     return BodyRendering(html=mark_safe(rendered), headings=headings, words=words)  # noqa: S308
