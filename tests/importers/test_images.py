@@ -7,6 +7,7 @@ import hashlib
 import http.server
 import io
 import json
+import shutil
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.management import call_command
 from django.test import Client
 from PIL import Image as PillowImage
 from wagtail.images import get_image_model
@@ -397,3 +399,30 @@ def test_an_image_with_an_italic_paragraph_after_it_is_shown_as_a_figure(
     assert '<figure class="body-figure"><img alt="P" class="richtext-image full-width"' in html
     assert "<figcaption>The caption</figcaption></figure><p><i>Not a caption</i></p>" in html
     assert django_settings.MEDIA_URL in html
+
+
+def test_an_export_carries_the_pictures_to_the_next_site(
+    db: None, media_root: Path, uploads: Path, tmp_path: Path
+) -> None:
+    """Exported bodies and feature images point at the original files; imported again with a
+    copy of the old site's media folder, the pictures come back."""
+    assert run_import(SAMPLE, "--media", uploads).status == 0
+    out = tmp_path / "site.json"
+    call_command("export", str(out), stdout=io.StringIO(), stderr=io.StringIO())
+    posts = json.loads(out.read_text())["db"][0]["data"]["posts"]
+    by_id = {post["slug"]: post for post in posts}
+    original = f"{django_settings.SITE_URL}{django_settings.MEDIA_URL}original_images/"
+    wall_slug = _article("101").slug
+    assert by_id[wall_slug]["feature_image"].startswith(original)
+    assert by_id[_article("102").slug]["html"].count(f'<img src="{original}') == 3
+    old_media = tmp_path / "old-media"
+    shutil.copytree(media_root, old_media)
+    ArticlePage.objects.all().delete()
+    get_image_model().objects.all().delete()
+
+    run = run_import(out, "--media", old_media)
+    assert run.status == 0, run
+    assert get_image_model().objects.count() == 4
+    wall = ArticlePage.objects.get(title=by_id[wall_slug]["title"])
+    assert wall.featured_image_id is not None
+    assert wall.featured_image_alt == "The new river wall at high tide"

@@ -21,9 +21,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO, cast
 
+from django.conf import settings
 from django.db.models import Prefetch
 from django.utils import timezone
+from wagtail.images import get_image_model
 
+from newsdesk.importers.figures import portable_images
 from newsdesk.news.models import ArticlePage, Author, PlainPage, Topic
 from newsdesk.newsletter.subscriptions.member_exports import (
     exported_members,
@@ -46,6 +49,7 @@ _KINDS = {
     "posts_tags": 7,
     "posts_authors": 8,
     "members_newsletters": 9,
+    "posts_meta": 10,
 }
 _BATCH = 500
 
@@ -155,7 +159,7 @@ def _ghost_post(kind: str, pk: int, page: Any, status: str, date: datetime | Non
         "id": object_id(kind, pk),
         "title": page.title,
         "slug": page.slug,
-        "html": str(page.body),
+        "html": portable_images(str(page.body), _original_url),
         "lexical": None,
         "mobiledoc": None,
         "type": kind,
@@ -164,11 +168,23 @@ def _ghost_post(kind: str, pk: int, page: Any, status: str, date: datetime | Non
         "custom_excerpt": getattr(page, "dek", "") or None,
         "meta_title": page.seo_title or None,
         "meta_description": page.search_description or None,
-        "feature_image": None,
+        "feature_image": _original_url(getattr(page, "featured_image_id", None)),
         "published_at": _iso(date),
         "created_at": _iso(page.first_published_at or date or timezone.now()),
         "updated_at": _iso(page.last_published_at or timezone.now()),
     }
+
+
+def _original_url(image_id: int | None) -> str | None:
+    """The address of an image's original file on this site, for another site to fetch (or
+    to find in a copy of the media folder: ``newsdesk import --media``)."""
+    if image_id is None:
+        return None
+    image = get_image_model().objects.filter(pk=image_id).only("file").first()
+    if image is None:
+        return None
+    url = image.file.url
+    return url if url.startswith(("http://", "https://")) else settings.SITE_URL + url
 
 
 def _total() -> int:
@@ -187,6 +203,7 @@ def export_ghost(out: Path, *, on_progress: Progress | None = None) -> ExportRep
     counts: Counter[str] = Counter()
     total, done = _total(), 0
     posts: list[dict[str, Any]] = []
+    feature_alts: list[str] = []  # each post's feature image's alt text, else ""
     posts_tags: list[dict[str, Any]] = []
     posts_authors: list[dict[str, Any]] = []
     tags: dict[int, Topic] = {}
@@ -196,6 +213,7 @@ def export_ghost(out: Path, *, on_progress: Progress | None = None) -> ExportRep
         posts.append(
             _ghost_post("post", article.pk, article.page, article.status, article.published_at)
         )
+        feature_alts.append(article.page.featured_image_alt if posts[-1]["feature_image"] else "")
         for order, topic in enumerate(article.topics):
             tags[topic.pk] = topic
             posts_tags.append(
@@ -223,6 +241,7 @@ def export_ghost(out: Path, *, on_progress: Progress | None = None) -> ExportRep
     for page, status in exported_pages():
         date = page.first_published_at if status == "published" else None
         posts.append(_ghost_post("page", page.pk, page, status, date))
+        feature_alts.append("")
         counts["pages"] += 1
         done += 1
         if on_progress:
@@ -262,6 +281,16 @@ def export_ghost(out: Path, *, on_progress: Progress | None = None) -> ExportRep
     counts["authors"] = len(users)
     data = {
         "posts": posts,
+        # Ghost 4 and later keep these beside the post; its importer reads them from here.
+        "posts_meta": [
+            {
+                "id": object_id("posts_meta", index + 1),
+                "post_id": post["id"],
+                "feature_image_alt": alt,
+            }
+            for index, (post, alt) in enumerate(zip(posts, feature_alts, strict=True))
+            if alt
+        ],
         "tags": [
             {
                 "id": object_id("tag", topic.pk),
@@ -331,7 +360,7 @@ def export_jsonl(out: Path, *, on_progress: Progress | None = None) -> ExportRep
                 "published": _iso(article.published_at),
                 "tags": [topic.name for topic in article.topics],
                 "authors": [author.name for author in article.authors],
-                "body_html": str(page.body),
+                "body_html": portable_images(str(page.body), _original_url),
             }
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
             counts["articles"] += 1

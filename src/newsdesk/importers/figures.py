@@ -17,8 +17,9 @@ Wagtail's library (``newsdesk.importers.media``), each picture of a body becomes
 from __future__ import annotations
 
 import html
+import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup, NavigableString, Tag
@@ -127,3 +128,24 @@ def body_with_images(markup: str, images: Mapping[str, int], notes: Counter[str]
             out.append(_block_as_text(node))
         out.extend(after)
     return "\n".join(part for part in out if part.strip())
+
+
+_EMBEDDED_IMAGE = re.compile(r"<embed\b[^>]*\bembedtype=\"image\"[^>]*/?>", re.IGNORECASE)
+_EMBED_ATTRIBUTE = re.compile(r'\b(id|alt)="([^"]*)"')
+
+
+def portable_images(stored: str, address_of: Callable[[int], str | None]) -> str:
+    """Stored rich text with each image embed made a plain ``<img>`` of the image's address
+    (``address_of(image id)``), for a file another site will read (an export); an image that
+    no longer exists is left out."""
+
+    def plain(match: re.Match[str]) -> str:
+        attributes = dict(_EMBED_ATTRIBUTE.findall(match.group(0)))
+        image_id = attributes.get("id", "")
+        address = address_of(int(image_id)) if image_id.isdigit() else None
+        if not address:
+            return ""
+        alt = attributes.get("alt", "")
+        return f'<figure><img src="{html.escape(address)}" alt="{alt}"></figure>'
+
+    return _EMBEDDED_IMAGE.sub(plain, stored)

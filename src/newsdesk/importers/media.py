@@ -4,7 +4,8 @@ An export holds addresses, not files: ``https://old.example/wp-content/uploads/2
 ``__GHOST_URL__/content/images/2024/06/a.jpg``, a CDN's URL for Substack. Each is looked for
 
 1. in the ``--media`` folder, when one is given: the address's path after
-   ``wp-content/uploads/`` (WordPress) or ``content/images/`` (Ghost), else its whole path,
+   ``wp-content/uploads/`` (WordPress), ``content/images/`` (Ghost) or ``/media/`` (newsdesk's
+   own exports: MEDIA_URL), else its whole path,
    under the folder, never outside it (``..`` and symbolic links out of it are refused);
 2. else, with ``--fetch-images``, downloaded over HTTP(S), up to the size limit;
 3. else not at all: the body keeps a link to the address (``newsdesk.importers.figures``).
@@ -84,7 +85,8 @@ def _address_path(address: str) -> str:
 def media_relative_path(address: str) -> str:
     """Where an address's file lies in a ``--media`` folder (see the module's docstring)."""
     path = _address_path(address)
-    for folder in UPLOAD_FOLDERS:
+    # newsdesk's own exports point at this site's media folder.
+    for folder in (*UPLOAD_FOLDERS, settings.MEDIA_URL):
         if folder in path:
             return path.split(folder, 1)[1]
     return path.lstrip("/")
