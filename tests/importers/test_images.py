@@ -25,7 +25,7 @@ from newsdesk.importers.figures import body_with_images
 from newsdesk.importers.ghost_body import lexical_to_html
 from newsdesk.importers.media import ImageOptions
 from newsdesk.importers.runner import import_paths
-from newsdesk.news.models import ArticlePage
+from newsdesk.news.models import ArticlePage, Author
 from newsdesk.news.rendering import render_body
 from tests.importers.commands import run_import
 
@@ -305,14 +305,30 @@ def test_fetch_images_downloads_a_ghost_posts_pictures(
         "feature_image": f"{picture_server}/content/images/2024/feature.png",
     }
     meta = {"post_id": "g1", "feature_image_alt": "A red square", "meta_description": "Short."}
-    data = {"posts": [post], "posts_meta": [meta]}
+    user = {
+        "id": "u1",
+        "name": "Ann Editor",
+        "slug": "ann",
+        "bio": "Covers the harbour.",
+        "profile_image": f"{picture_server}/content/images/2024/inline.png",
+    }
+    data = {
+        "posts": [post],
+        "posts_meta": [meta],
+        "users": [user],
+        "posts_authors": [{"id": "pa1", "post_id": "g1", "author_id": "u1", "sort_order": 0}],
+    }
     export = tmp_path / "ghost.json"
     export.write_text(json.dumps({"db": [{"meta": {"version": "6.0.0"}, "data": data}]}))
     run = run_import(export, "--fetch-images")
     assert run.status == 0, run
     article = _article("g1", source="ghost")
-    # The feature image and the inline one are the same picture: one image of the library.
+    # The feature image, the inline one and the author's portrait are the same picture: one
+    # image of the library.
     assert get_image_model().objects.count() == 1
+    author = Author.objects.get(name="Ann Editor")
+    assert author.bio == "Covers the harbour."
+    assert author.photo_id == article.featured_image_id
     assert article.featured_image_id is not None
     assert article.featured_image_alt == "A red square"
     assert article.search_description == "Short."
@@ -426,3 +442,44 @@ def test_an_export_carries_the_pictures_to_the_next_site(
     wall = ArticlePage.objects.get(title=by_id[wall_slug]["title"])
     assert wall.featured_image_id is not None
     assert wall.featured_image_alt == "The new river wall at high tide"
+
+
+def test_an_import_fills_an_authors_empty_bio_and_portrait_but_never_overwrites(
+    db: None, media_root: Path, tmp_path: Path, client: Client
+) -> None:
+    from newsdesk.news.services import author_details_save
+
+    uploads = tmp_path / "up"
+    picture(uploads / "ann.png")
+    Author.objects.create(name="Ann Editor", slug="ann", bio="Written by our editor.")
+    users = [
+        {"id": "1", "name": "ann editor", "bio": "From Ghost.", "profile_image": "/ann.png"},
+        {"id": "2", "name": "Cy Staff", "bio": "Staff without posts."},
+    ]
+    export = tmp_path / "ghost.json"
+    post = {
+        "id": "p1",
+        "title": "By Ann",
+        "slug": "by-ann",
+        "type": "post",
+        "status": "published",
+        "html": "<p>Text.</p>",
+        "published_at": "2024-01-02T03:04:05.000Z",
+    }
+    data = {
+        "posts": [post],
+        "users": users,
+        "posts_authors": [{"id": "a", "post_id": "p1", "author_id": "1", "sort_order": 0}],
+    }
+    export.write_text(json.dumps({"db": [{"meta": {"version": "6.0.0"}, "data": data}]}))
+    run = run_import(export, "--media", uploads)
+    assert run.status == 0, run
+    ann = Author.objects.get(slug="ann")
+    assert ann.bio == "Written by our editor."  # the editor's words stay
+    assert ann.photo is not None  # the empty portrait is filled
+    assert Author.objects.get(name="Cy Staff").bio == "Staff without posts."
+    row = next(line for line in run.stdout.splitlines() if line.startswith("authors"))
+    assert row.split()[1:] == ["1", "1", "0", "0"]
+    assert author_details_save(name="Ann Editor", bio="Other", photo_id=None) == "skipped"
+    page = client.get("/authors/ann/").content.decode()
+    assert 'class="author__photo"' in page

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from newsdesk.markup import markdown_to_html, sanitize_html
-from newsdesk.news.services import ArticleInput
+from newsdesk.news.services import ArticleInput, AuthorInput
 from newsdesk.newsletter.subscriptions.member_imports import ImportedMember
 
 # A news archive file larger than this is almost certainly a mistake (or an attack); split it.
@@ -24,6 +24,7 @@ MAX_TITLE_CHARS = 255
 MAX_DEK_CHARS = 300
 MAX_DESCRIPTION_CHARS = 1000  # Wagtail's search_description is a text field; Ghost allows 500
 MAX_ALT_CHARS = 250  # ArticlePage.featured_image_alt
+MAX_BIO_CHARS = 5000  # Ghost allows 200; room for other sources' longer ones
 MAX_BODY_CHARS = 1_000_000
 MAX_NAMES = 20
 # Every article of a run is parsed, and held, before the first is written (so that a bad file
@@ -77,6 +78,8 @@ class ParsedFile:
     notes: Counter[str] = field(default_factory=Counter)
     # Plain pages ("About", "Contact") of sources that have them, described like articles.
     pages: list[ArticleInput] = field(default_factory=list)
+    # What the source says of its authors beyond their names (Ghost's bios and portraits).
+    authors: list[AuthorInput] = field(default_factory=list)
     # The source's subscribers (Ghost members, Substack's email list), already checked.
     members: list[ImportedMember] = field(default_factory=list)
     # The platform's name, for the consent records of its members ("imported from Ghost").

@@ -117,7 +117,7 @@ def exported_articles() -> Iterator[ExportedArticle]:
     """Every article, oldest first in the tree, in batches (an archive need not fit in memory)."""
     rows = ArticlePage.objects.order_by("path").prefetch_related(
         Prefetch("topics", queryset=Topic.objects.only("name", "slug")),
-        Prefetch("authors", queryset=Author.objects.only("name", "slug", "bio")),
+        Prefetch("authors", queryset=Author.objects.only("name", "slug", "bio", "photo")),
     )
     last_path = ""
     while True:
@@ -309,6 +309,7 @@ def export_ghost(out: Path, *, on_progress: Progress | None = None) -> ExportRep
                 "slug": author.slug,
                 "email": f"{author.slug}@authors.invalid",
                 "bio": author.bio or None,
+                "profile_image": _original_url(author.photo_id),
                 "status": "active",
             }
             for author in users.values()

@@ -23,6 +23,7 @@ from typing import Any
 from newsdesk.importers.base import (
     MAX_ALT_CHARS,
     MAX_ARTICLES,
+    MAX_BIO_CHARS,
     MAX_BODY_CHARS,
     MAX_DEK_CHARS,
     MAX_DESCRIPTION_CHARS,
@@ -40,7 +41,7 @@ from newsdesk.importers.base import (
     read_text,
 )
 from newsdesk.importers.ghost_body import DocumentError, lexical_to_html, mobiledoc_to_html
-from newsdesk.news.services import ArticleInput
+from newsdesk.news.services import ArticleInput, AuthorInput
 from newsdesk.newsletter.subscriptions.addresses import InvalidAddress
 from newsdesk.newsletter.subscriptions.member_imports import (
     MAX_NAME_CHARS,
@@ -138,6 +139,7 @@ def parse_ghost(
     notes: Counter[str] = Counter()
     refused: Counter[tuple[str, str]] = Counter()
     users = {str(row.get("id")): _plain(row.get("name")) for row in tables.rows("users")}
+    authors = [_author(path, row) for row in tables.rows("users") if _plain(row.get("name"))]
     tags = _public_tags(tables.rows("tags"), notes)
     post_tags = tables.links("posts_tags", "post_id", "tag_id")
     post_authors = tables.links("posts_authors", "post_id", "author_id")
@@ -173,6 +175,7 @@ def parse_ghost(
         articles=articles,
         pages=pages,
         members=members,
+        authors=[author for author in authors if author.bio or author.photo_url],
         platform=PLATFORM,
         notes=notes,
         refused=refused,
@@ -225,6 +228,24 @@ def _body(path: Path, post: dict[str, Any], notes: Counter[str]) -> str:
     if len(raw) > MAX_BODY_CHARS:
         raise ImportFailure(path, None, f"body is longer than {MAX_BODY_CHARS:,} characters")
     return platform_body(raw)
+
+
+def _author(path: Path, user: dict[str, Any]) -> AuthorInput:
+    """A staff user's bio and profile picture (``profile_image``, an address like a post's
+    pictures), for the author of that name."""
+    where = f"user {str(user.get('id'))[:40]}"
+    try:
+        bio = clean_line(
+            _plain(user.get("bio")), field="bio", path=path, line=None, limit=MAX_BIO_CHARS
+        )
+    except ImportFailure as failure:
+        raise ImportFailure(path, None, f"{where}: {failure.message}") from None
+    photo = user.get("profile_image")
+    return AuthorInput(
+        name=_plain(user.get("name"))[:120],
+        bio=bio,
+        photo_url=photo.strip() if isinstance(photo, str) else "",
+    )
 
 
 # Fields Ghost 4 and later keep in the posts_meta table, and older exports on the post itself.

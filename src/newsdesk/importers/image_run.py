@@ -18,7 +18,7 @@ from django.core.files.storage import default_storage
 from newsdesk.importers.base import printable
 from newsdesk.importers.figures import body_with_images, image_addresses
 from newsdesk.importers.media import FoundImage, ImageFinder, ImageOptions, ImageRefused
-from newsdesk.news.services import ArticleInput, image_get_or_create
+from newsdesk.news.services import ArticleInput, AuthorInput, image_get_or_create
 
 # A run names at most this many refused pictures one by one; the rest are only counted.
 NAMED_REFUSALS = 20
@@ -26,9 +26,14 @@ NO_SOURCE_NOTE = "featured image not imported (give --media DIR or --fetch-image
 NO_ALT_NOTE = "featured image given the headline as its alt text (the export had none)"
 
 
-def wanted_images(items: Iterable[ArticleInput]) -> list[tuple[str, str]]:
-    """Every (address, title) the items show: their featured images and their bodies'."""
-    wanted: list[tuple[str, str]] = []
+def wanted_images(
+    items: Iterable[ArticleInput], authors: Iterable[AuthorInput] = ()
+) -> list[tuple[str, str]]:
+    """Every (address, title) the items show: their featured images and their bodies', and
+    the authors' portraits."""
+    wanted: list[tuple[str, str]] = [
+        (author.photo_url, author.name) for author in authors if author.photo_url
+    ]
     for item in items:
         if item.featured_image_url:
             wanted.append((item.featured_image_url, item.featured_image_alt or item.title))
@@ -49,7 +54,9 @@ class RunImages:
     _ids: dict[str, int | None] = field(default_factory=dict)  # address -> image id
     _seen: set[str] = field(default_factory=set)  # SHA-1s counted in this run
 
-    def _image_id(self, address: str) -> int | None:
+    def image_id(self, address: str) -> int | None:
+        """The library's image for the address (stored now if it is new), else None: refused,
+        or no source was given for it."""
         if address in self._ids:
             return self._ids[address]
         found = self.finder.find(address)
@@ -80,7 +87,7 @@ class RunImages:
         addresses = image_addresses(item.body_html)
         if not addresses and not item.featured_image_url:
             return item
-        ids = {address: self._image_id(address) for address in addresses}
+        ids = {address: self.image_id(address) for address in addresses}
         body = body_with_images(
             item.body_html,
             {address: image_id for address, image_id in ids.items() if image_id is not None},
@@ -88,7 +95,7 @@ class RunImages:
         )
         changes: dict[str, object] = {"body_html": body}
         if item.featured_image_url:
-            featured = self._image_id(item.featured_image_url)
+            featured = self.image_id(item.featured_image_url)
             if featured is None:
                 if self.finder.find(item.featured_image_url) is None:
                     self.notes[NO_SOURCE_NOTE] += 1
@@ -111,11 +118,12 @@ def finder_for(
     options: ImageOptions,
     workdir: Path,
     items: Iterable[ArticleInput],
+    authors: Iterable[AuthorInput] = (),
     on_progress: Callable[[int, int], None] | None = None,
 ) -> ImageFinder:
     """A finder that has already looked up every picture of the items, when the run was
     given a source for them (else each stays a link, and nothing is looked up)."""
     finder = ImageFinder(options, workdir)
     if options.any:
-        finder.find_all(wanted_images(items), on_progress)
+        finder.find_all(wanted_images(items, authors), on_progress)
     return finder

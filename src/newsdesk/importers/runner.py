@@ -30,6 +30,7 @@ from newsdesk.news.models import ArticlePage, Author, PlainPage, Topic
 from newsdesk.news.services import (
     SaveResult,
     article_save,
+    author_details_save,
     home_page_ensure,
     old_paths_keep,
     plain_page_save,
@@ -302,7 +303,10 @@ def import_paths(
     refreshes = nullcontext() if dry_run else refresh_deferred()
     items = [item for f in parsed for item in (*f.articles, *f.pages)]
     with tempfile.TemporaryDirectory(prefix="newsdesk-import-") as workdir:
-        finder = finder_for(images or ImageOptions(), Path(workdir), items, on_image_progress)
+        authors = [author for f in parsed for author in f.authors]
+        finder = finder_for(
+            images or ImageOptions(), Path(workdir), items, authors, on_image_progress
+        )
         run_images = RunImages(finder)
         try:
             _write(
@@ -360,6 +364,13 @@ def _write(
             report.refusals.update(parsed_file.refused)
             for (kind, _reason), count in parsed_file.refused.items():
                 report.tally[kind]["refused"] += count
+            # Authors' bios and portraits first: a new author is created with them (counted
+            # with the others below), an existing one only has what it lacked filled in.
+            for author in parsed_file.authors:
+                photo_id = run_images.image_id(author.photo_url) if author.photo_url else None
+                result = author_details_save(name=author.name, bio=author.bio, photo_id=photo_id)
+                if result == "updated":
+                    report.tally["authors"]["updated"] += 1
             for data in parsed_file.articles:
                 data = run_images.applied(data)
                 live = publish if data.wanted_live is None or draft else data.wanted_live

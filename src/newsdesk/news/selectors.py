@@ -169,7 +169,7 @@ def public_topic(slug: str) -> Topic | None:
 
 
 def public_author(slug: str) -> Author | None:
-    author = Author.objects.filter(slug=slug).first()
+    author = Author.objects.filter(slug=slug).select_related("photo").first()
     if author is None or author.pk not in _author_ids_in_use():
         return None
     return author

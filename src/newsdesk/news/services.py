@@ -64,6 +64,16 @@ class ArticleInput:
     old_paths: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class AuthorInput:
+    """What an import knows of an author beyond the name on the byline."""
+
+    name: str
+    bio: str = ""
+    # The portrait's address in the export, until the run has made it an image of the library.
+    photo_url: str = ""
+
+
 def home_page_ensure(*, title: str | None = None) -> HomePage:
     """The publication's home page, created (with the default Site) when there is none yet.
 
@@ -108,6 +118,31 @@ def author_get_or_create(*, name: str) -> Author:
     if existing:
         return existing
     return Author.objects.create(name=name, slug=_unique_slug(Author, name))
+
+
+def author_details_save(*, name: str, bio: str, photo_id: int | None) -> SaveResult:
+    """Give the author of this name the export's bio and portrait, where it has none yet: an
+    import fills what is empty and never overwrites what an editor wrote or chose. An author
+    not yet on the site is created with them (also one who is on no byline: a staff member
+    without posts)."""
+    name = " ".join(name.split())[:120]
+    author = Author.objects.filter(name__iexact=name).first()
+    if author is None:
+        Author.objects.create(
+            name=name, slug=_unique_slug(Author, name), bio=bio, photo_id=photo_id
+        )
+        return "created"
+    changed: list[str] = []
+    if bio and not author.bio:
+        author.bio = bio
+        changed.append("bio")
+    if photo_id is not None and author.photo_id is None:
+        author.photo_id = photo_id
+        changed.append("photo")
+    if not changed:
+        return "skipped"
+    author.save(update_fields=changed)
+    return "updated"
 
 
 def _unique_slug(model: type[Topic] | type[Author], name: str) -> str:
