@@ -5,12 +5,14 @@
 
 1. A WordPress export (WXR 1.2) of N generated posts, shaped like those of
    ``tests/importers/samples/wordpress.xml`` (block-editor and classic bodies, two authors,
-   categories and tags, a caption and a gallery shortcode) is written into a temporary folder.
-   The words come from a small built-in list; nothing is copied from anywhere.
+   categories and tags, a caption and a gallery shortcode, a featured image) is written into a
+   temporary folder, with an uploads folder of 50 generated pictures. The words come from a
+   small built-in list; nothing is copied from anywhere.
 2. A fresh data directory there; ``newsdesk migrate``.
 3. Parsing alone, in a child process: posts/s and its peak resident memory (``wait4``).
-4. ``newsdesk import FILE`` as a child process: wall time (Django's start-up, parsing, and
-   saving every article with its revision and redirects), posts/s and its peak memory.
+4. ``newsdesk import --media UPLOADS FILE`` as a child process: wall time (Django's start-up,
+   parsing, and saving every article with its pictures, revision and redirects), posts/s and
+   peak memory.
 
 The machines are shared: absolute figures drift from run to run. Runs on 2 shared cores,
 SQLite, 10,000 posts (24.8 MB): parsing 2.7 to 3.5 s (2,889 to 3,639 posts/s, peak 141 to
@@ -34,6 +36,11 @@ from pathlib import Path
 PYTHON = sys.executable
 NEWSDESK = Path(PYTHON).with_name("newsdesk")
 SRC = Path(__file__).resolve().parent.parent / "src"
+# Distinct pictures in the uploads folder, each an attachment of the export with an id from
+# ATTACHMENT_IDS; every post has one as its featured image, one in a caption and a gallery of
+# three, so the import stores PICTURES images and rewrites every body.
+PICTURES = 50
+ATTACHMENT_IDS = 900_000
 WORDS = """
 council river wall ferry market festival harbour school budget vote flood tide bridge road
 plan report meeting week morning evening winter summer town people year local public new
@@ -65,11 +72,31 @@ def _body(rng: random.Random, n: int) -> str:
     return "\n\n".join(
         [
             *paragraphs[:3],
-            '[caption id="a" width="300"]<img src="https://gazette.example/a.jpg" /> '
-            "The pier[/caption]",
+            '[caption id="a" width="300"]<img src="https://gazette.example/wp-content/uploads/'
+            f'2024/pic-{n % PICTURES}.jpg" alt="The pier" /> The pier[/caption]',
             *paragraphs[3:],
-            '[gallery ids="1,2,3"]',
+            f'[gallery ids="{ATTACHMENT_IDS},{ATTACHMENT_IDS + 1},{ATTACHMENT_IDS + 2}"]',
         ]
+    )
+
+
+def write_media(folder: Path) -> None:
+    """The uploads folder: PICTURES different JPEGs of 640 × 400, as --media reads it."""
+    from PIL import Image
+
+    for k in range(PICTURES):
+        path = folder / "2024" / f"pic-{k}.jpg"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (640, 400), (k * 5 % 256, 90, 200 - k)).save(path, quality=85)
+
+
+def _attachment(k: int) -> str:
+    return (
+        f"<item><title>pic-{k}</title><wp:post_id>{ATTACHMENT_IDS + k}</wp:post_id>"
+        "<wp:status>inherit</wp:status><wp:post_type>attachment</wp:post_type>"
+        f"<wp:attachment_url>https://gazette.example/wp-content/uploads/2024/pic-{k}.jpg"
+        "</wp:attachment_url><wp:postmeta><wp:meta_key>_wp_attachment_image_alt</wp:meta_key>"
+        f"<wp:meta_value>Picture {k}</wp:meta_value></wp:postmeta></item>\n"
     )
 
 
@@ -77,6 +104,8 @@ def write_export(path: Path, posts: int) -> None:
     rng = random.Random(9)
     with path.open("w", encoding="utf-8") as out:
         out.write(HEADER)
+        for k in range(PICTURES):
+            out.write(_attachment(k))
         for n in range(1, posts + 1):
             day = f"2024-{1 + n % 12:02d}-{1 + n % 28:02d}"
             slug = f"story-{n}"
@@ -92,6 +121,8 @@ def write_export(path: Path, posts: int) -> None:
                 f"<wp:status><![CDATA[{'draft' if n % 10 == 0 else 'publish'}]]></wp:status>"
                 "<wp:post_type><![CDATA[post]]></wp:post_type>"
                 "<wp:post_password><![CDATA[]]></wp:post_password>"
+                "<wp:postmeta><wp:meta_key>_thumbnail_id</wp:meta_key>"
+                f"<wp:meta_value>{ATTACHMENT_IDS + n % PICTURES}</wp:meta_value></wp:postmeta>"
                 f'<category domain="category" nicename="c{n % 8}"><![CDATA[Topic {n % 8}]]>'
                 f'</category><category domain="post_tag" nicename="t{n % 30}"><![CDATA[Tag '
                 f"{n % 30}]]></category></item>\n"
@@ -125,7 +156,9 @@ def main() -> None:
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         export = Path(folder) / "export.xml"
+        media = Path(folder) / "uploads"
         write_export(export, options.posts)
+        write_media(media)
         print(f"{options.posts:,} posts, {export.stat().st_size / 1e6:.1f} MB of WXR", flush=True)
         env = dict(
             os.environ,
@@ -141,7 +174,9 @@ def main() -> None:
             f"peak RSS {peak:.0f} MB",
             flush=True,
         )
-        seconds, peak = run_child([str(NEWSDESK), "import", str(export)], env)
+        seconds, peak = run_child(
+            [str(NEWSDESK), "import", "--media", str(media), str(export)], env
+        )
         print(
             f"newsdesk import: {seconds:.1f} s, {options.posts / seconds:,.0f} posts/s, "
             f"peak RSS {peak:.0f} MB"
