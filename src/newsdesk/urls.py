@@ -5,9 +5,12 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from newsdesk.core.health import HEALTH_PATH, healthz
 from newsdesk.core.media import media_serve
 
 urlpatterns = [
+    # First: a load balancer's check every few seconds should pass nothing else on the way.
+    path(HEALTH_PATH.lstrip("/"), healthz, name="healthz"),
     # Page and document passwords behind guess limits, ahead of Wagtail's views at these paths.
     path("", include("newsdesk.accounts.urls")),
     path("admin/", include(wagtailadmin_urls)),

@@ -21,7 +21,13 @@ class CachedSiteMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         from wagtail.models import Site
 
+        from newsdesk.core.health import HEALTH_PATH
         from newsdesk.news.versioning import cached
+
+        if request.path_info == HEALTH_PATH:
+            # The health check needs no site, and must answer itself when the database
+            # does not (this lookup would raise first).
+            return self.get_response(request)
 
         # Django's private _get_raw_host, on purpose: it is what Wagtail itself matches on.
         host = request._get_raw_host()  # type: ignore[attr-defined]

@@ -48,6 +48,7 @@ RESERVED_SLUGS = frozenset(
         "newsletter",
         "subscribe",
         "api",
+        "healthz",
     }
 )
 
