@@ -188,7 +188,16 @@ def test_every_public_page_and_email_is_valid_html(
         "404": _page(client, "/no-such-story/", 404),
         "404 of a topic": _page(client, "/topics/no-such-topic/", 404),
         "403 (CSRF)": _page(
-            Client(enforce_csrf_checks=True), "/subscribe/", 403, email="ann@example.org"
+            Client(enforce_csrf_checks=True),
+            f"/newsletter/confirm/{token_make(subscriber=pending, purpose='confirm')}/",
+            403,
+            confirm="1",
+        ),
+        "403 (cross-site signup)": _page(
+            Client(headers={"Origin": "https://elsewhere.example"}),
+            "/subscribe/",
+            403,
+            email="ann@example.org",
         ),
         "500": server_error(RequestFactory().get("/")).content.decode(),
         "digest email": digest_email.html(),

@@ -1,13 +1,15 @@
 """Public newsletter pages: signup, confirm, preferences, unsubscribe.
 
 Every link in an email leads to a page that shows what will happen; only a POST acts, so mail
-scanners that follow links change nothing. The one exception to CSRF protection is the
-unsubscribe URL, which RFC 8058 mail clients POST to without cookies; the signed token in the
-URL is what authorises that request.
+scanners that follow links change nothing. Two views go without Django's CSRF cookie: the
+unsubscribe URL, which RFC 8058 mail clients POST to without cookies (the signed token in the
+URL authorises that request), and the signup, whose form is on every cacheable page (its
+origin is checked instead: ``origins``).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
@@ -31,9 +33,11 @@ from newsdesk.newsletter.subscriptions.forms import (
     consent_text,
     oversized,
 )
+from newsdesk.newsletter.subscriptions.origins import cross_site_reason
 from newsdesk.newsletter.subscriptions.ratelimit import client_ip, ip_limit_key, ratelimit_hit
 from newsdesk.newsletter.subscriptions.tokens import Purpose, subscriber_for_token
 
+logger = logging.getLogger(__name__)
 LIMIT_WINDOW = timedelta(hours=1)
 View = Callable[..., HttpResponse]
 
@@ -73,10 +77,17 @@ def _subscriber(token: str, purpose: Purpose) -> Subscriber | None:
     return subscriber_for_token(token=token, purpose=purpose)
 
 
+# No CSRF cookie: the signup box is on every public page, which must stay cacheable; the
+# request's origin is checked instead (origins.py says why that is enough for this form).
+@csrf_exempt
 @require_http_methods(["GET", "HEAD", "POST"])
 def subscribe(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return render(request, "newsletter/subscribe.html", _signup_context(SignupForm()))
+    refused = cross_site_reason(request)
+    if refused:
+        logger.warning("Signup refused as cross-site: %s", refused)
+        return render(request, "newsletter/cross_site.html", status=403)
     if oversized(request):
         return _bad_request(request)
     ip = client_ip(request)
