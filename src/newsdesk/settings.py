@@ -85,6 +85,9 @@ MIDDLEWARE = [
     "newsdesk.news.middleware.CachedSiteMiddleware",
     "newsdesk.news.middleware.QueryRedirectMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Inside the security headers, so that pages answered from the cache get them too, and
+    # inside the redirects, which an editor changes without publishing anything.
+    "newsdesk.news.page_cache.PageCacheMiddleware",
 ]
 
 # A reader whose browser sent no CSRF cookie gets a page in the site's design that says why.
@@ -304,6 +307,15 @@ NEWSDESK_RELATED_HALF_LIFE_DAYS = env_int(
 NEWSDESK_WORDS_PER_MINUTE = 230
 # Seconds after which a process re-reads the publication version (see news/versioning.py).
 NEWSDESK_VERSION_CHECK_SECONDS = 2.0
+# Whole pages for anonymous readers (news/page_cache.py), and what a CDN or proxy in front may
+# keep: s-maxage, then stale-while-revalidate while it fetches a fresh copy.
+NEWSDESK_PAGE_CACHE = env_bool("NEWSDESK_PAGE_CACHE", True)
+NEWSDESK_SHARED_CACHE_SECONDS = env_int(
+    "NEWSDESK_SHARED_CACHE_SECONDS", 10, minimum=0, maximum=86_400
+)
+NEWSDESK_SHARED_CACHE_STALE_SECONDS = env_int(
+    "NEWSDESK_SHARED_CACHE_STALE_SECONDS", 30, minimum=0, maximum=86_400
+)
 
 # --- Email and newsletter -------------------------------------------------------------------------
 # EMAIL_URL picks Django's email backend (see newsdesk.mail.email_url.parse_email_url). With nothing

@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from newsdesk.news.models import ArticlePage, HomePage
+from newsdesk.news.versioning import publication_changed
 from tests.helpers import bulk_publish_articles, card_titles, parse_html, section_links
 from tests.news.conftest import Clock
 
@@ -171,10 +172,13 @@ def test_a_future_dated_article_answers_404_until_its_date_but_previews(
 ) -> None:
     article = make_article("Budget vote tomorrow", age=timedelta(hours=2))
     assert client.get(article.url).status_code == 200
-    # Live, but an editor moved its date to tomorrow: not published() yet.
+    # Live, but an editor moved its date to tomorrow: not published() yet. (Any save through
+    # Wagtail raises the publication version, which retires the stored page: done here by hand
+    # after the update that stands in for the editor.)
     ArticlePage.objects.filter(pk=article.pk).update(
         first_published_at=timezone.now() + timedelta(days=1)
     )
+    publication_changed()
     assert client.get(article.url).status_code == 404
     # The editor's preview still shows it.
     preview = ArticlePage.objects.get(pk=article.pk).make_preview_request()
@@ -184,6 +188,7 @@ def test_a_future_dated_article_answers_404_until_its_date_but_previews(
     ArticlePage.objects.filter(pk=article.pk).update(
         first_published_at=timezone.now() - timedelta(minutes=1)
     )
+    publication_changed()
     assert client.get(article.url).status_code == 200
 
 

@@ -242,7 +242,11 @@ class ArticlePage(Page):
         outside_dates = not within_dates(self.first_published_at, self.expire_at)
         if outside_dates and not getattr(request, "is_preview", False):
             raise Http404
-        return super().serve(request, *args, **kwargs)
+        response = super().serve(request, *args, **kwargs)
+        if self.expire_at is not None:
+            # Not kept whole past its expiry (news/page_cache.py).
+            response.newsdesk_cache_until = self.expire_at
+        return response
 
     def get_view_restrictions(self) -> Any:
         """Wagtail checks these on every view with two queries; the restricted subtrees are
