@@ -76,8 +76,13 @@ class ChildServer:
             self.process.wait(timeout=5)
 
 
-def newsdesk_serve(*, data_dir: Path, port: int, workers: int) -> ChildServer:
+def newsdesk_serve(
+    *, data_dir: Path, port: int, workers: int, page_cache: bool = True
+) -> ChildServer:
+    """``newsdesk serve`` on 127.0.0.1; ``page_cache`` False renders every page (the whole-page
+    cache for anonymous readers, news/page_cache.py, off)."""
     url = f"http://127.0.0.1:{port}"
     argv = [str(NEWSDESK), "serve", "--no-worker", "--host", "127.0.0.1", "--port", str(port)]
     argv += ["--workers", str(workers)]
-    return ChildServer(argv, env=newsdesk_env(data_dir, url), log=data_dir / "serve.log")
+    env = {**newsdesk_env(data_dir, url), "NEWSDESK_PAGE_CACHE": "true" if page_cache else "false"}
+    return ChildServer(argv, env=env, log=data_dir / f"serve-{port}.log")
